@@ -7,6 +7,7 @@
 #define CRYO_CRYO_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CRYO_VERSION "0.1.0"
@@ -48,5 +49,9 @@ int cmd_check(struct cryo_ctx *ctx);
  * stdin. Returns an fd or a negative errno (already logged).
  */
 int cryo_open_image_in(struct cryo_ctx *ctx, const char *path);
+
+/* show --summary over an open reader (show-summary.c). */
+struct cryo_img_reader;
+int show_summary(struct cryo_img_reader *r, FILE *f);
 
 #endif

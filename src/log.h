@@ -15,6 +15,8 @@
 #ifndef CRYO_LOG_H
 #define CRYO_LOG_H
 
+#include <stdio.h>
+
 enum { LOG_ERROR = 1, LOG_WARN = 2, LOG_INFO = 3, LOG_DEBUG = 4 };
 
 /* Opens the log file (NULL: none) at dirfd; returns 0 or -errno. */
@@ -28,8 +30,15 @@ log_error(const char *file, int line, const char *what, const char *obj,
 __attribute__((format(printf, 2, 3))) void log_msg(int level,
 						   const char *fmt, ...);
 
-/* pr_err("dump", "pid 42", "cannot seize: %s", strerror(e)) */
+/* pr_err("open image", path, "%s", strerror(e)): the object is a string */
 #define pr_err(what, obj, ...) log_error(__FILE__, __LINE__, what, obj, __VA_ARGS__)
+/* pr_perr("seize", pid, "%s", strerror(e)): the object is "pid N" */
+#define pr_perr(what, pid, ...)                                            \
+	do {                                                               \
+		char obj_[24];                                             \
+		snprintf(obj_, sizeof(obj_), "pid %d", (int)(pid));        \
+		log_error(__FILE__, __LINE__, what, obj_, __VA_ARGS__);    \
+	} while (0)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -352,6 +352,8 @@ int __must_check cryo_img_write_pages(struct cryo_img_writer *w,
 /* Writes the trailer and flushes; the stream is complete after this. */
 int __must_check cryo_img_writer_finish(struct cryo_img_writer *w);
 uint64_t cryo_img_writer_offset(const struct cryo_img_writer *w);
+/* The first write error (sticky), or 0. */
+int cryo_img_writer_error(const struct cryo_img_writer *w);
 void cryo_img_writer_free(struct cryo_img_writer *w);
 
 /* ---- reader ---- */

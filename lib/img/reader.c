@@ -28,6 +28,7 @@ struct cryo_img_reader {
 	uint64_t off;	    /* stream offset of the next unread byte */
 	uint32_t seq;	    /* expected sequence number of the next record */
 	uint32_t chain_crc;
+	uint32_t chain_before; /* chain_crc before the current record */
 	int section;
 	bool done;
 	int error; /* sticky */
@@ -309,10 +310,11 @@ static int check_trailer(struct cryo_img_reader *r)
 			    (unsigned long long)r->trl.nr_records,
 			    (unsigned long long)r->trl.stream_len, r->cur.seq,
 			    (unsigned long long)r->cur.offset);
-	if (r->trl.chain_crc != r->chain_crc)
+	/* The chain covers the records before the trailer. */
+	if (r->trl.chain_crc != r->chain_before)
 		return fail(r, -EBADMSG, &r->cur,
 			    "chain checksum mismatch (0x%08x, expected 0x%08x)",
-			    r->chain_crc, r->trl.chain_crc);
+			    r->chain_before, r->trl.chain_crc);
 	n = rget(r, &extra, 1);
 	if (n != 0)
 		return fail(r, -EBADMSG, &r->cur, "data after the trailer at offset %llu",
@@ -365,6 +367,7 @@ static int read_rec_hdr(struct cryo_img_reader *r)
 	r->want_crc = h.payload_crc;
 	r->crc = 0;
 	r->loaded = false;
+	r->chain_before = r->chain_crc;
 	r->chain_crc = cryo_crc32c(r->chain_crc, &h, sizeof(h));
 	r->seq++;
 	return 0;

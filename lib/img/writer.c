@@ -199,6 +199,11 @@ uint64_t cryo_img_writer_offset(const struct cryo_img_writer *w)
 	return w->off;
 }
 
+int cryo_img_writer_error(const struct cryo_img_writer *w)
+{
+	return w->error;
+}
+
 void cryo_img_writer_free(struct cryo_img_writer *w)
 {
 	free(w);

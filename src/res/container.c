@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The container configuration section (after Linux-CR's): which LSMs are
+ * active and which of them labels tasks, the root task's namespaces, its
+ * hostname and domain name, and its cgroups. Restore compares this with
+ * the host it runs on: keep the labels or fail clearly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../dump.h"
+#include "../log.h"
+
+#ifndef __NR_lsm_list_modules
+#define __NR_lsm_list_modules 461
+#endif
+
+/* LSM ids of include/uapi/linux/lsm.h. */
+static const char *lsm_name(uint64_t id)
+{
+	static const char *const names[] = {
+		"capability", "selinux",   "smack", "tomoyo", "apparmor",
+		"yama",	      "loadpin",   "safesetid", "lockdown", "bpf",
+		"landlock",   "ima",	   "evm",   "ipe",
+	};
+
+	if (id >= 100 && id - 100 < sizeof(names) / sizeof(names[0]))
+		return names[id - 100];
+	return "unknown";
+}
+
+/* LSMs that put a label on every task (what restore must keep). */
+static bool lsm_labels_tasks(const char *name)
+{
+	return !strcmp(name, "selinux") || !strcmp(name, "smack") ||
+	       !strcmp(name, "apparmor");
+}
+
+/* Active LSMs: lsm_list_modules(2) (6.8+), else securityfs if mounted. */
+static int read_lsms(struct cryo_img_container *c)
+{
+	uint64_t ids[32];
+	uint32_t sz = sizeof(ids);
+	long n = syscall(__NR_lsm_list_modules, ids, &sz, 0);
+	char *list;
+	size_t len;
+
+	if (n >= 0) {
+		for (long i = 0; i < n; i++) {
+			const char *name = lsm_name(ids[i]);
+
+			len = strlen(c->lsms);
+			snprintf(c->lsms + len, sizeof(c->lsms) - len, "%s%s",
+				 len ? "," : "", name);
+			if (!c->label_lsm[0] && lsm_labels_tasks(name))
+				snprintf(c->label_lsm, sizeof(c->label_lsm),
+					 "%s", name);
+		}
+		return 0;
+	}
+	if (slurp_file("/sys/kernel/security/lsm", &list, &len))
+		return 0; /* unknown: an empty list says so */
+	snprintf(c->lsms, sizeof(c->lsms), "%s", list);
+	c->flags |= CRYO_CONTF_LSM_FROM_SECURITYFS;
+	free(list);
+	return 0;
+}
+
+/* Hostname and domain name of pid's uts namespace. */
+static int read_uts(pid_t pid, struct cryo_img_container *c, bool own_ns)
+{
+	struct utsname u;
+	int pfd[2], status, nsfd;
+	char path[64];
+	pid_t child;
+
+	if (own_ns) {
+		uname(&u);
+		goto out_copy;
+	}
+	/* setns in a child: cryo itself stays in its own namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || pipe2(pfd, O_CLOEXEC)) {
+		pr_perr("open uts namespace", pid, "%s", strerror(errno));
+		if (nsfd >= 0)
+			close(nsfd);
+		return -errno;
+	}
+	child = fork();
+	if (child == 0) {
+		close(pfd[0]);
+		if (setns(nsfd, CLONE_NEWUTS) || uname(&u))
+			_exit(1);
+		_exit(write(pfd[1], &u, sizeof(u)) == sizeof(u) ? 0 : 1);
+	}
+	close(pfd[1]);
+	close(nsfd);
+	memset(&u, 0, sizeof(u));
+	if (child > 0 && read(pfd[0], &u, sizeof(u)) != sizeof(u))
+		child = -1;
+	close(pfd[0]);
+	if (child > 0)
+		waitpid(child, &status, 0);
+	if (child < 0) {
+		pr_perr("read uts namespace", pid, "helper failed");
+		return -EIO;
+	}
+out_copy:
+	snprintf(c->hostname, sizeof(c->hostname), "%s", u.nodename);
+	snprintf(c->domainname, sizeof(c->domainname), "%s", u.domainname);
+	return 0;
+}
+
+int container_dump(struct dump_ctx *dc, pid_t root)
+{
+	static const char *const ns[CRYO_NS_MAX] = {
+		"user", "pid", "net", "mnt", "uts", "ipc", "cgroup", "time",
+	};
+	struct cryo_img_container c = { .size = sizeof(c) };
+	struct stat st, self_uts;
+	char path[64], *cg = NULL;
+	size_t cg_len = 0;
+	int ret;
+
+	read_lsms(&c);
+	for (int i = 0; i < CRYO_NS_MAX; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)root, ns[i]);
+		if (!stat(path, &st))
+			c.ns_ino[i] = st.st_ino;
+	}
+	if (stat("/proc/self/ns/uts", &self_uts))
+		self_uts.st_ino = 0;
+	ret = read_uts(root, &c, self_uts.st_ino == c.ns_ino[CRYO_NS_UTS]);
+	if (ret)
+		return ret;
+	ret = proc_slurp(root, "cgroup", &cg, &cg_len);
+	if (ret) {
+		pr_perr("read cgroups", root, "%s", strerror(-ret));
+		return ret;
+	}
+	ret = cryo_img_write_rec(dc->w, CRYO_REC_CONTAINER, &c, sizeof(c), cg,
+				 cg_len + 1);
+	free(cg);
+	return ret;
+}
