@@ -135,6 +135,11 @@ static int scan_threads(struct dtask *task)
 	}
 	/* The leader first, so that threads[0] is the process itself. */
 	if (!has_thread(task, task->pid)) {
+		struct proc_stat st;
+
+		/* Seizing makes it 't': keep what it was doing (T, S, R...). */
+		if (!proc_parse_stat(task->pid, &st))
+			task->state = st.state;
 		ret = seize_thread(task, task->pid);
 		added++;
 	}

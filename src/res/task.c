@@ -98,7 +98,7 @@ static int dump_task(struct dump_ctx *dc, struct dtask *task)
 		return ret;
 	}
 	memcpy(t.comm, task->st.comm, sizeof(t.comm));
-	t.state = (uint32_t)task->st.state;
+	t.state = (uint32_t)(task->state ? task->state : task->st.state);
 	t.exit_signal = (uint32_t)task->st.exit_signal;
 	t.flags = task->st.flags;
 	t.nice = (int32_t)task->st.nice;
