@@ -37,7 +37,7 @@ static const struct res_ops *const res_table[] = {
 static void probe_xstate(pid_t tid, uint64_t *mask, uint32_t *size)
 {
 	static unsigned char buf[64 << 10];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
 
 	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) ||
 	    iov.iov_len < 472)
@@ -54,7 +54,8 @@ static int write_header(struct dump_ctx *dc)
 		.arch = CRYO_ARCH_X86_64,
 		.page_size = (uint32_t)sysconf(_SC_PAGESIZE),
 		.root_pid = (uint32_t)dc->tree.tasks[0].pid,
-		.flags = dc->c->opts.leave_running ? CRYO_IMGF_LEAVE_RUNNING : 0,
+		.flags =
+			dc->c->opts.leave_running ? CRYO_IMGF_LEAVE_RUNNING : 0,
 	};
 	struct timespec now;
 	struct utsname u;
@@ -88,7 +89,8 @@ static int write_pstree(struct dump_ctx *dc)
 			return -ENOMEM;
 		for (int k = 0; k < t->nr_threads; k++)
 			if (t->threads[k].seized)
-				tids[p.nr_threads++] = (uint32_t)t->threads[k].tid;
+				tids[p.nr_threads++] =
+					(uint32_t)t->threads[k].tid;
 		ret = cryo_img_write_rec(dc->w, CRYO_REC_PSTREE, &p, sizeof(p),
 					 tids, sizeof(*tids) * p.nr_threads);
 		free(tids);
@@ -118,11 +120,13 @@ static int write_image(struct dump_ctx *dc)
 	for (int i = 0; !ret && i < dc->tree.nr; i++)
 		for (size_t r = 0; !ret && r < NR_RES; r++)
 			if (res_table[r]->dump_task)
-				ret = res_table[r]->dump_task(dc, &dc->tree.tasks[i]);
+				ret = res_table[r]->dump_task(
+					dc, &dc->tree.tasks[i]);
 	for (int i = 0; !ret && i < dc->tree.nr; i++)
 		for (size_t r = 0; !ret && r < NR_RES; r++)
 			if (res_table[r]->dump_pages)
-				ret = res_table[r]->dump_pages(dc, &dc->tree.tasks[i]);
+				ret = res_table[r]->dump_pages(
+					dc, &dc->tree.tasks[i]);
 	if (!ret)
 		ret = cryo_img_writer_finish(dc->w);
 	return ret;
@@ -134,7 +138,8 @@ static int open_output(struct cryo_ctx *c)
 
 	if (c->opts.stream) {
 		if (isatty(STDOUT_FILENO)) {
-			pr_err("dump", "--stream", "refusing to write an image to a terminal");
+			pr_err("dump", "--stream",
+			       "refusing to write an image to a terminal");
 			return -ENOTTY;
 		}
 		return STDOUT_FILENO;
@@ -144,7 +149,8 @@ static int open_output(struct cryo_ctx *c)
 	fd = openat(c->imgdir_fd, IMG_PART,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		pr_err("create image", c->opts.images_dir, "%s", strerror(errno));
+		pr_err("create image", c->opts.images_dir, "%s",
+		       strerror(errno));
 		return -errno;
 	}
 	return fd;
@@ -153,8 +159,8 @@ static int open_output(struct cryo_ctx *c)
 int cmd_dump(struct cryo_ctx *ctx)
 {
 	const struct cryo_opts *o = &ctx->opts;
-	struct dump_ctx dc = { .c = ctx };
-	struct cryo_img_wopts wo = { .sz = sizeof(wo) };
+	struct dump_ctx dc = {.c = ctx};
+	struct cryo_img_wopts wo = {.sz = sizeof(wo)};
 	int fd, ret;
 
 	if (!o->tree) {
@@ -162,7 +168,8 @@ int cmd_dump(struct cryo_ctx *ctx)
 		return 1;
 	}
 	if (!o->images_dir && !o->stream) {
-		pr_err("dump", NULL, "no image destination: use -D DIR or --stream");
+		pr_err("dump", NULL,
+		       "no image destination: use -D DIR or --stream");
 		return 1;
 	}
 	fd = open_output(ctx);
@@ -176,12 +183,12 @@ int cmd_dump(struct cryo_ctx *ctx)
 	if (!ret)
 		ret = write_image(&dc);
 	if (ret && dc.w && cryo_img_writer_error(dc.w))
-		pr_err("write image", o->stream ? "stdout" : o->images_dir, "%s",
-		       strerror(-cryo_img_writer_error(dc.w)));
+		pr_err("write image", o->stream ? "stdout" : o->images_dir,
+		       "%s", strerror(-cryo_img_writer_error(dc.w)));
 	else if (ret == -ENOMEM)
 		pr_perr("dump", o->tree, "out of memory");
-	if (!ret && !o->stream && renameat(ctx->imgdir_fd, IMG_PART,
-					   ctx->imgdir_fd, CRYO_IMG_NAME)) {
+	if (!ret && !o->stream &&
+	    renameat(ctx->imgdir_fd, IMG_PART, ctx->imgdir_fd, CRYO_IMG_NAME)) {
 		ret = -errno;
 		pr_err("rename image", o->images_dir, "%s", strerror(errno));
 	}

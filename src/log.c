@@ -14,7 +14,7 @@ static struct {
 	int level;
 	FILE *file;
 	struct timespec start;
-} lg = { .level = LOG_WARN };
+} lg = {.level = LOG_WARN};
 
 int log_init(int verbosity, int dirfd, const char *path)
 {
@@ -24,7 +24,8 @@ int log_init(int verbosity, int dirfd, const char *path)
 	clock_gettime(CLOCK_MONOTONIC, &lg.start);
 	if (!path)
 		return 0;
-	fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	lg.file = fdopen(fd, "w");
@@ -85,7 +86,7 @@ void log_error(const char *file, int line, const char *what, const char *obj,
 
 void log_msg(int level, const char *fmt, ...)
 {
-	static const char *const pfx[] = { "", "Error", "Warn", "Info", "Debug" };
+	static const char *const pfx[] = {"", "Error", "Warn", "Info", "Debug"};
 	va_list ap;
 
 	if (level > lg.level)
@@ -97,7 +98,8 @@ void log_msg(int level, const char *fmt, ...)
 		vfprintf(lg.file, fmt, ap);
 		fputc('\n', lg.file);
 	} else {
-		fprintf(stderr, "cryo: %s: ", level == LOG_WARN ? "warning" : pfx[level]);
+		fprintf(stderr, "cryo: %s: ",
+			level == LOG_WARN ? "warning" : pfx[level]);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}

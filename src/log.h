@@ -24,23 +24,25 @@ int log_init(int verbosity, int dirfd, const char *path);
 void log_fini(void);
 int log_level(void);
 
-__attribute__((format(printf, 5, 6))) void
-log_error(const char *file, int line, const char *what, const char *obj,
-	  const char *fmt, ...);
-__attribute__((format(printf, 2, 3))) void log_msg(int level,
-						   const char *fmt, ...);
+__attribute__((format(printf, 5, 6))) void log_error(const char *file, int line,
+						     const char *what,
+						     const char *obj,
+						     const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void log_msg(int level, const char *fmt,
+						   ...);
 
 /* pr_err("open image", path, "%s", strerror(e)): the object is a string */
-#define pr_err(what, obj, ...) log_error(__FILE__, __LINE__, what, obj, __VA_ARGS__)
+#define pr_err(what, obj, ...)                                                 \
+	log_error(__FILE__, __LINE__, what, obj, __VA_ARGS__)
 /* pr_perr("seize", pid, "%s", strerror(e)): the object is "pid N" */
-#define pr_perr(what, pid, ...)                                            \
-	do {                                                               \
-		char obj_[24];                                             \
-		snprintf(obj_, sizeof(obj_), "pid %d", (int)(pid));        \
-		log_error(__FILE__, __LINE__, what, obj_, __VA_ARGS__);    \
+#define pr_perr(what, pid, ...)                                                \
+	do {                                                                   \
+		char obj_[24];                                                 \
+		snprintf(obj_, sizeof(obj_), "pid %d", (int)(pid));            \
+		log_error(__FILE__, __LINE__, what, obj_, __VA_ARGS__);        \
 	} while (0)
-#define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
-#define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -182,7 +182,9 @@ int proc_list_ids(pid_t pid, const char *dir, int **out)
 		if (*end || end == de->d_name)
 			continue;
 		if (nr == cap) {
-			int *n = realloc(ids, sizeof(int) * (size_t)(cap ? cap * 2 : 16));
+			int *n = realloc(ids,
+					 sizeof(int) *
+						 (size_t)(cap ? cap * 2 : 16));
 
 			if (!n) {
 				free(ids);

@@ -71,7 +71,8 @@ static int seize_thread(struct dtask *task, pid_t tid)
 		if (ret == -ESRCH)
 			return 0; /* exited meanwhile: nothing to dump */
 		if (ret == -EPERM && tracer_of(tid))
-			pr_perr("seize", (int)tid, "already traced by pid %d", tracer_of(tid));
+			pr_perr("seize", (int)tid, "already traced by pid %d",
+				tracer_of(tid));
 		else
 			pr_perr("seize", (int)tid, "%s", strerror(-ret));
 		return ret;
@@ -96,7 +97,8 @@ static int seize_thread(struct dtask *task, pid_t tid)
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
-			pr_perr("wait for stop", (int)tid, "%s", strerror(-ret));
+			pr_perr("wait for stop", (int)tid, "%s",
+				strerror(-ret));
 			return ret;
 		}
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -215,7 +217,8 @@ int pstree_freeze(struct pstree *t, pid_t root)
 			break;
 	}
 	if (round == MAX_ROUNDS) {
-		pr_perr("freeze", (int)root, "tree still changing after %d scans", MAX_ROUNDS);
+		pr_perr("freeze", (int)root,
+			"tree still changing after %d scans", MAX_ROUNDS);
 		ret = -EAGAIN;
 		goto out_release;
 	}
@@ -224,13 +227,15 @@ int pstree_freeze(struct pstree *t, pid_t root)
 
 		if (!task->nr_threads || !task->threads[0].seized ||
 		    task->threads[0].tid != task->pid) {
-			pr_perr("freeze", (int)task->pid, "process exited while seizing");
+			pr_perr("freeze", (int)task->pid,
+				"process exited while seizing");
 			ret = -ESRCH;
 			goto out_release;
 		}
 		ret = proc_parse_stat(task->pid, &task->st);
 		if (ret) {
-			pr_perr("read stat", (int)task->pid, "%s", strerror(-ret));
+			pr_perr("read stat", (int)task->pid, "%s",
+				strerror(-ret));
 			goto out_release;
 		}
 	}

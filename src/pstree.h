@@ -24,9 +24,9 @@ struct dthread {
 
 struct dtask {
 	pid_t pid;
-	pid_t ppid; /* 0 for the root */
-	struct proc_stat st; /* read once the tree is frozen */
-	char state;	     /* the stat state letter before we seized it */
+	pid_t ppid;		 /* 0 for the root */
+	struct proc_stat st;	 /* read once the tree is frozen */
+	char state;		 /* the stat state letter before we seized it */
 	struct dthread *threads; /* the leader first */
 	int nr_threads;
 };

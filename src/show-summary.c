@@ -10,7 +10,7 @@
 #include "cryo/img.h"
 
 #define NR_VMA_KINDS (CRYO_VMA_SPECIAL + 1)
-#define NR_FD_KINDS (CRYO_FD_OTHER + 1)
+#define NR_FD_KINDS  (CRYO_FD_OTHER + 1)
 
 struct sum_proc {
 	struct cryo_img_pstree tree;
@@ -106,12 +106,10 @@ static void print_summary(const struct summary *s,
 			  const struct cryo_img_trailer *t, FILE *f)
 {
 	static const char *const vk[NR_VMA_KINDS] = {
-		"anon", "file", "heap", "stack", "vdso", "vvar", "vvar_vclock",
-		"vsyscall", "special"
-	};
+		"anon", "file",	       "heap",	   "stack",  "vdso",
+		"vvar", "vvar_vclock", "vsyscall", "special"};
 	static const char *const fk[NR_FD_KINDS] = {
-		"reg", "dir", "chr", "blk", "fifo", "sock", "anon", "other"
-	};
+		"reg", "dir", "chr", "blk", "fifo", "sock", "anon", "other"};
 	time_t ct = (time_t)h->ctime_sec;
 	char when[64];
 
@@ -119,15 +117,16 @@ static void print_summary(const struct summary *s,
 	fprintf(f, "image: format %u, %s, cryo %s, kernel %s\n",
 		h->format_version, h->arch == CRYO_ARCH_X86_64 ? "x86_64" : "?",
 		h->cryo_version, h->kernel_release);
-	fprintf(f, "       %" PRIu64 " records, %" PRIu64 " bytes, xfeatures 0x%"
-		   PRIx64 " (%u-byte xsave)\n",
-		t->nr_records + 1, t->stream_len + 24 + sizeof(*t), h->xfeatures,
-		h->xsave_size);
+	fprintf(f,
+		"       %" PRIu64 " records, %" PRIu64
+		" bytes, xfeatures 0x%" PRIx64 " (%u-byte xsave)\n",
+		t->nr_records + 1, t->stream_len + 24 + sizeof(*t),
+		h->xfeatures, h->xsave_size);
 	fprintf(f, "host:  %s, LSMs %s%s%s\n", s->cont.hostname,
 		s->cont.lsms[0] ? s->cont.lsms : "(unknown)",
 		s->cont.label_lsm[0] ? ", labels by " : "", s->cont.label_lsm);
-	fprintf(f, "tree:  %d processes, %" PRIu64 " threads, root %u\n\n", s->nr,
-		s->nr_threads, h->root_pid);
+	fprintf(f, "tree:  %d processes, %" PRIu64 " threads, root %u\n\n",
+		s->nr, s->nr_threads, h->root_pid);
 	fprintf(f, "%7s %7s %7s %7s %4s %5s  %-16s %s\n", "PID", "PPID", "PGID",
 		"SID", "THR", "UID", "COMM", "EXE");
 	for (int i = 0; i < s->nr; i++) {
@@ -162,10 +161,9 @@ static void print_summary(const struct summary *s,
 	}
 }
 
-
 int show_summary(struct cryo_img_reader *r, FILE *f)
 {
-	struct summary s = { 0 };
+	struct summary s = {0};
 	struct cryo_img_rec rec;
 	int ret;
 

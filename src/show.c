@@ -26,13 +26,15 @@ int cryo_open_image_in(struct cryo_ctx *ctx, const char *path)
 	int fd;
 
 	if (!path && ctx->imgdir_fd >= 0)
-		fd = openat(ctx->imgdir_fd, CRYO_IMG_NAME, O_RDONLY | O_CLOEXEC);
+		fd = openat(ctx->imgdir_fd, CRYO_IMG_NAME,
+			    O_RDONLY | O_CLOEXEC);
 	else if (!path || !strcmp(path, "-"))
 		return dup(STDIN_FILENO);
 	else if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
 		int dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-		fd = dfd < 0 ? -1 : openat(dfd, CRYO_IMG_NAME, O_RDONLY | O_CLOEXEC);
+		fd = dfd < 0 ? -1
+			     : openat(dfd, CRYO_IMG_NAME, O_RDONLY | O_CLOEXEC);
 		if (dfd >= 0)
 			close(dfd);
 	} else {
@@ -98,7 +100,8 @@ static void json_field(FILE *f, const struct cryo_img_field *fl,
 		break;
 	case CRYO_FT_CHAR:
 		memcpy(&u32, p, 4);
-		fprintf(f, "\"%c\"", u32 >= 0x20 && u32 < 0x7f ? (char)u32 : '?');
+		fprintf(f, "\"%c\"",
+			u32 >= 0x20 && u32 < 0x7f ? (char)u32 : '?');
 		break;
 	case CRYO_FT_STR:
 		json_str(f, (const char *)p, fl->len);
@@ -190,11 +193,12 @@ static void json_fields(FILE *f, const struct cryo_img_desc *d, const void *p,
 	json_tail(f, d, tail, tail_len);
 }
 
-static void json_rec_head(FILE *f, const char *name, uint64_t off,
-			  uint32_t seq, uint64_t len, uint16_t flags)
+static void json_rec_head(FILE *f, const char *name, uint64_t off, uint32_t seq,
+			  uint64_t len, uint16_t flags)
 {
-	fprintf(f, "{\"type\":\"%s\",\"offset\":%" PRIu64 ",\"seq\":%u,"
-		   "\"len\":%" PRIu64 ",\"required\":%s",
+	fprintf(f,
+		"{\"type\":\"%s\",\"offset\":%" PRIu64 ",\"seq\":%u,"
+		"\"len\":%" PRIu64 ",\"required\":%s",
 		name, off, seq, len,
 		flags & CRYO_REC_F_REQUIRED ? "true" : "false");
 }
@@ -302,13 +306,11 @@ static int show_json(struct cryo_ctx *ctx, struct cryo_img_reader *r, FILE *f)
 	return 0;
 }
 
-
-
 int cmd_show(struct cryo_ctx *ctx)
 {
 	const struct cryo_opts *o = &ctx->opts;
 	const char *path = o->nr_args ? o->args[0] : NULL;
-	struct cryo_img_ropts ro = { .sz = sizeof(ro) };
+	struct cryo_img_ropts ro = {.sz = sizeof(ro)};
 	struct cryo_img_reader *r = NULL;
 	char *buf = NULL;
 	size_t buf_len = 0;
@@ -316,7 +318,8 @@ int cmd_show(struct cryo_ctx *ctx)
 	int ret;
 
 	if (o->nr_args > 1) {
-		fprintf(stderr, "cryo: show takes one image, not %d\n", o->nr_args);
+		fprintf(stderr, "cryo: show takes one image, not %d\n",
+			o->nr_args);
 		return 2;
 	}
 	if (!path && ctx->imgdir_fd < 0 && isatty(STDIN_FILENO)) {
@@ -334,7 +337,8 @@ int cmd_show(struct cryo_ctx *ctx)
 	}
 	ret = cryo_img_reader_new(&ro, &r);
 	if (!ret)
-		ret = o->summary ? show_summary(r, out) : show_json(ctx, r, out);
+		ret = o->summary ? show_summary(r, out)
+				 : show_json(ctx, r, out);
 	if (ret)
 		pr_err("read image", path ? path : o->images_dir, "%s",
 		       r ? cryo_img_reader_error(r) : strerror(-ret));

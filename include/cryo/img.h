@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 /* The first 8 bytes of every image stream. */
-#define CRYO_IMG_MAGIC "CRYOIMG\n"
+#define CRYO_IMG_MAGIC	   "CRYOIMG\n"
 #define CRYO_IMG_MAGIC_LEN 8
 
 /* Incompatible layout changes bump this; additions do not. */
@@ -48,7 +48,7 @@ struct cryo_img_rec_hdr {
 };
 
 #define CRYO_REC_F_REQUIRED 0x0001 /* a reader that does not know it fails */
-#define CRYO_REC_F_KNOWN 0x0001	   /* mask of flags this version defines */
+#define CRYO_REC_F_KNOWN    0x0001 /* mask of flags this version defines */
 
 /* Record types. Numbers are stable: never reuse one. */
 enum cryo_rec_type {
@@ -120,10 +120,10 @@ enum cryo_ns_idx {
 
 struct cryo_img_container {
 	uint32_t size;
-	uint32_t flags;		/* CRYO_CONTF_* */
-	char lsms[128];		/* active LSMs, comma separated, in kernel order */
-	char label_lsm[32];	/* the LSM whose labels tasks carry ("" if none) */
-	char hostname[72];	/* uts namespace of the root task */
+	uint32_t flags;	    /* CRYO_CONTF_* */
+	char lsms[128];	    /* active LSMs, comma separated, in kernel order */
+	char label_lsm[32]; /* the LSM whose labels tasks carry ("" if none) */
+	char hostname[72];  /* uts namespace of the root task */
 	char domainname[72];
 	uint64_t ns_ino[CRYO_NS_MAX]; /* root task's namespace inodes, 0 if absent */
 	/* tail: the root task's cgroup paths (/proc/PID/cgroup), NUL-terminated */
@@ -201,8 +201,8 @@ struct cryo_img_vma {
 	uint64_t end;
 	uint64_t pgoff;
 	uint64_t ino;
-	uint32_t dev; /* makedev() of the backing file */
-	uint32_t prot; /* PROT_* */
+	uint32_t dev;	/* makedev() of the backing file */
+	uint32_t prot;	/* PROT_* */
 	uint32_t flags; /* MAP_SHARED or MAP_PRIVATE */
 	uint32_t kind;	/* enum cryo_vma_kind */
 	/* tail: the path or [name] from /proc/PID/maps, NUL-terminated */
@@ -215,7 +215,7 @@ struct cryo_img_thread {
 	uint32_t xsave_size;
 	uint64_t sigmask;
 	uint64_t regs[27]; /* struct user_regs_struct, x86-64 order */
-	/* tail: the XSAVE area, xsave_size bytes */
+			   /* tail: the XSAVE area, xsave_size bytes */
 };
 
 enum cryo_fd_kind {
@@ -233,7 +233,7 @@ struct cryo_img_fd {
 	uint32_t size;
 	uint32_t pid;
 	uint32_t fd;
-	uint32_t kind; /* enum cryo_fd_kind */
+	uint32_t kind;	/* enum cryo_fd_kind */
 	uint32_t flags; /* open flags from fdinfo */
 	uint32_t mnt_id;
 	uint64_t pos;
@@ -253,7 +253,7 @@ struct cryo_img_pagemap {
 	uint32_t nr_runs;
 	uint32_t pad;
 	uint64_t nr_pages; /* sum over the runs: the next PAGES record's pages */
-	/* tail: struct cryo_img_page_run runs[nr_runs] */
+			   /* tail: struct cryo_img_page_run runs[nr_runs] */
 };
 
 /* CRYO_REC_PAGES: raw page data, its payload aligned to CRYO_IMG_ALIGN. */
@@ -292,23 +292,23 @@ struct cryo_img_field {
 
 enum cryo_tail_kind {
 	CRYO_TAIL_NONE,
-	CRYO_TAIL_STR,	      /* one NUL-terminated string */
-	CRYO_TAIL_STRS,	      /* NUL-separated strings */
-	CRYO_TAIL_U32,	      /* array of u32 */
-	CRYO_TAIL_U64_PAIRS,  /* array of (u64, u64) */
-	CRYO_TAIL_BYTES,      /* opaque bytes */
+	CRYO_TAIL_STR,	     /* one NUL-terminated string */
+	CRYO_TAIL_STRS,	     /* NUL-separated strings */
+	CRYO_TAIL_U32,	     /* array of u32 */
+	CRYO_TAIL_U64_PAIRS, /* array of (u64, u64) */
+	CRYO_TAIL_BYTES,     /* opaque bytes */
 };
 
 struct cryo_img_desc {
 	uint16_t type;
-	uint8_t section;   /* enum cryo_img_section */
-	uint8_t tail;	   /* enum cryo_tail_kind */
-	const char *name;  /* "PSTREE" */
+	uint8_t section;  /* enum cryo_img_section */
+	uint8_t tail;	  /* enum cryo_tail_kind */
+	const char *name; /* "PSTREE" */
 	const char *tail_name;
 	uint32_t min_size; /* smallest fixed part this reader accepts */
 	uint32_t cur_size; /* fixed part this version writes */
 	uint16_t default_flags;
-	uint8_t bulk;	   /* payload is data, not a struct (PAGES, PAD, NOTE) */
+	uint8_t bulk; /* payload is data, not a struct (PAGES, PAD, NOTE) */
 	const struct cryo_img_field *fields;
 	unsigned int nr_fields;
 };
@@ -361,9 +361,9 @@ void cryo_img_writer_free(struct cryo_img_writer *w);
 struct cryo_img_reader;
 
 struct cryo_img_ropts {
-	size_t sz;		  /* sizeof(struct cryo_img_ropts) */
-	int fd;			  /* not closed by the reader */
-	uint64_t max_payload;	  /* largest in-memory payload; 0: 64 MiB */
+	size_t sz;	      /* sizeof(struct cryo_img_ropts) */
+	int fd;		      /* not closed by the reader */
+	uint64_t max_payload; /* largest in-memory payload; 0: 64 MiB */
 };
 
 struct cryo_img_rec {
@@ -381,8 +381,8 @@ struct cryo_img_rec {
  */
 int __must_check cryo_img_reader_new(const struct cryo_img_ropts *opts,
 				     struct cryo_img_reader **out);
-const struct cryo_img_header *cryo_img_reader_header(
-	const struct cryo_img_reader *r);
+const struct cryo_img_header *
+cryo_img_reader_header(const struct cryo_img_reader *r);
 /*
  * The next record after the header: 1 with *rec filled, 0 once the trailer
  * has been read and the whole stream verified, or a negative errno.
@@ -398,8 +398,8 @@ ssize_t __must_check cryo_img_read(struct cryo_img_reader *r, void *buf,
 				   size_t n);
 /* The last failure as one line: "record PAGES at offset 8192: ...". */
 const char *cryo_img_reader_error(const struct cryo_img_reader *r);
-const struct cryo_img_trailer *cryo_img_reader_trailer(
-	const struct cryo_img_reader *r);
+const struct cryo_img_trailer *
+cryo_img_reader_trailer(const struct cryo_img_reader *r);
 void cryo_img_reader_free(struct cryo_img_reader *r);
 
 /*

@@ -26,8 +26,9 @@ static void crc_table_init(void)
 	}
 	for (unsigned int i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
-			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
-					  crc_table[0][crc_table[t - 1][i] & 0xff];
+			crc_table[t][i] =
+				(crc_table[t - 1][i] >> 8) ^
+				crc_table[0][crc_table[t - 1][i] & 0xff];
 	crc_table_ready = true;
 }
 
@@ -83,7 +84,8 @@ uint32_t cryo_crc32c(uint32_t crc, const void *buf, size_t len)
 	if (have_sse42 < 0) {
 		unsigned int a, b, cx, d;
 
-		have_sse42 = __get_cpuid(1, &a, &b, &cx, &d) && (cx & bit_SSE4_2);
+		have_sse42 =
+			__get_cpuid(1, &a, &b, &cx, &d) && (cx & bit_SSE4_2);
 	}
 	if (have_sse42)
 		c = crc32c_hw(c, buf, len);

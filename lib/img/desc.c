@@ -8,10 +8,10 @@
 
 #include "cryo/img.h"
 
-#define FLD(st, f, k)                                                      \
-	{                                                                  \
-		.name = #f, .offset = offsetof(st, f),                     \
-		.len = sizeof(((st *)0)->f), .kind = (k)                   \
+#define FLD(st, f, k)                                                          \
+	{                                                                      \
+		.name = #f, .offset = offsetof(st, f),                         \
+		.len = sizeof(((st *)0)->f), .kind = (k)                       \
 	}
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -130,19 +130,18 @@ static const struct cryo_img_field trailer_fields[] = {
 };
 
 #define REQ CRYO_REC_F_REQUIRED
-#define DESC(t, sec, st, min, fl, tl, tn, f)                               \
-	{                                                                  \
-		.type = CRYO_REC_##t, .section = CRYO_SEC_##sec,           \
-		.tail = CRYO_TAIL_##tl, .name = #t, .tail_name = tn,       \
-		.min_size = (min), .cur_size = sizeof(st),                 \
-		.default_flags = (fl), .fields = f,                        \
-		.nr_fields = NFIELDS(f)                                    \
+#define DESC(t, sec, st, min, fl, tl, tn, f)                                   \
+	{                                                                      \
+		.type = CRYO_REC_##t, .section = CRYO_SEC_##sec,               \
+		.tail = CRYO_TAIL_##tl, .name = #t, .tail_name = tn,           \
+		.min_size = (min), .cur_size = sizeof(st),                     \
+		.default_flags = (fl), .fields = f, .nr_fields = NFIELDS(f)    \
 	}
-#define BULK(t, sec, fl)                                                   \
-	{                                                                  \
-		.type = CRYO_REC_##t, .section = CRYO_SEC_##sec,           \
-		.tail = CRYO_TAIL_BYTES, .name = #t, .default_flags = (fl),\
-		.bulk = 1                                                  \
+#define BULK(t, sec, fl)                                                       \
+	{                                                                      \
+		.type = CRYO_REC_##t, .section = CRYO_SEC_##sec,               \
+		.tail = CRYO_TAIL_BYTES, .name = #t, .default_flags = (fl),    \
+		.bulk = 1                                                      \
 	}
 
 /* min_size: the fixed part of format version 1; never raise it. */
@@ -159,8 +158,7 @@ static const struct cryo_img_desc descs[] = {
 	     creds_fields),
 	DESC(MM, STATE, struct cryo_img_mm, 104, REQ, U64_PAIRS, "auxv",
 	     mm_fields),
-	DESC(VMA, STATE, struct cryo_img_vma, 56, REQ, STR, "path",
-	     vma_fields),
+	DESC(VMA, STATE, struct cryo_img_vma, 56, REQ, STR, "path", vma_fields),
 	DESC(THREAD, STATE, struct cryo_img_thread, 240, REQ, BYTES, "xsave",
 	     thread_fields),
 	DESC(FD, STATE, struct cryo_img_fd, 40, REQ, STR, "path", fd_fields),

@@ -18,7 +18,7 @@
 #include "cryo/img.h"
 #include "img-internal.h"
 
-#define RBUF_SIZE (256u << 10)
+#define RBUF_SIZE	    (256u << 10)
 #define DEFAULT_MAX_PAYLOAD (64ull << 20)
 
 struct cryo_img_reader {
@@ -128,16 +128,18 @@ static ssize_t payload_get(struct cryo_img_reader *r, void *buf, size_t n)
 		return fail(r, (int)got, &r->cur, "read error: %s",
 			    strerror((int)-got));
 	if ((size_t)got < n)
-		return fail(r, -EBADMSG, &r->cur,
-			    "truncated: payload of %llu bytes ends at offset %llu",
-			    (unsigned long long)r->cur.len,
-			    (unsigned long long)r->off);
+		return fail(
+			r, -EBADMSG, &r->cur,
+			"truncated: payload of %llu bytes ends at offset %llu",
+			(unsigned long long)r->cur.len,
+			(unsigned long long)r->off);
 	r->crc = cryo_crc32c(r->crc, buf, n);
 	r->left -= n;
 	if (!r->left && r->crc != r->want_crc)
-		return fail(r, -EBADMSG, &r->cur,
-			    "payload checksum mismatch (0x%08x, expected 0x%08x)",
-			    r->crc, r->want_crc);
+		return fail(
+			r, -EBADMSG, &r->cur,
+			"payload checksum mismatch (0x%08x, expected 0x%08x)",
+			r->crc, r->want_crc);
 	return got;
 }
 
@@ -249,42 +251,48 @@ static int check_struct(struct cryo_img_reader *r)
 		return ret;
 	if (cryo_img_fixed(d, p, r->cur.len, fixed, sizeof(fixed), &tail,
 			   &tail_len))
-		return fail(r, -EBADMSG, &r->cur,
-			    "fixed part size out of range (min %u, payload %llu)",
-			    d->min_size, (unsigned long long)r->cur.len);
+		return fail(
+			r, -EBADMSG, &r->cur,
+			"fixed part size out of range (min %u, payload %llu)",
+			d->min_size, (unsigned long long)r->cur.len);
 	size = r->cur.len - tail_len;
 	if (d->tail == CRYO_TAIL_NONE && tail_len)
 		return fail(r, -EBADMSG, &r->cur,
 			    "%llu bytes past a %llu-byte fixed part",
-			    (unsigned long long)tail_len, (unsigned long long)size);
+			    (unsigned long long)tail_len,
+			    (unsigned long long)size);
 	if (tail_len % tail_unit(d))
-		return fail(r, -EBADMSG, &r->cur,
-			    "%s tail of %llu bytes is not a whole number of entries",
-			    d->tail_name, (unsigned long long)tail_len);
+		return fail(
+			r, -EBADMSG, &r->cur,
+			"%s tail of %llu bytes is not a whole number of entries",
+			d->tail_name, (unsigned long long)tail_len);
 	if (d->type == CRYO_REC_PAGEMAP) {
 		const struct cryo_img_pagemap *pm = (const void *)fixed;
 		const struct cryo_img_page_run *run = tail;
 		uint64_t sum = 0;
 
 		if ((uint64_t)pm->nr_runs * sizeof(*run) != tail_len)
-			return fail(r, -EBADMSG, &r->cur,
-				    "nr_runs %u does not match a %llu-byte tail",
-				    pm->nr_runs, (unsigned long long)tail_len);
+			return fail(
+				r, -EBADMSG, &r->cur,
+				"nr_runs %u does not match a %llu-byte tail",
+				pm->nr_runs, (unsigned long long)tail_len);
 		for (uint32_t i = 0; i < pm->nr_runs; i++) {
 			struct cryo_img_page_run ru;
 
 			memcpy(&ru, &run[i], sizeof(ru));
-			if (ru.nr_pages > (1ull << 40) || sum + ru.nr_pages < sum)
+			if (ru.nr_pages > (1ull << 40) ||
+			    sum + ru.nr_pages < sum)
 				return fail(r, -EBADMSG, &r->cur,
 					    "run %u has %llu pages", i,
 					    (unsigned long long)ru.nr_pages);
 			sum += ru.nr_pages;
 		}
 		if (sum != pm->nr_pages || sum > (1ull << 40))
-			return fail(r, -EBADMSG, &r->cur,
-				    "runs add up to %llu pages, nr_pages says %llu",
-				    (unsigned long long)sum,
-				    (unsigned long long)pm->nr_pages);
+			return fail(
+				r, -EBADMSG, &r->cur,
+				"runs add up to %llu pages, nr_pages says %llu",
+				(unsigned long long)sum,
+				(unsigned long long)pm->nr_pages);
 		r->pages_due = pm->nr_pages * CRYO_IMG_ALIGN;
 		r->pagemap_off = r->cur.offset;
 	}
@@ -304,12 +312,14 @@ static int check_trailer(struct cryo_img_reader *r)
 	if (cryo_img_fixed(r->cur.desc, p, r->cur.len, &r->trl, sizeof(r->trl),
 			   NULL, NULL))
 		return fail(r, -EBADMSG, &r->cur, "bad size");
-	if (r->trl.nr_records != r->cur.seq || r->trl.stream_len != r->cur.offset)
-		return fail(r, -EBADMSG, &r->cur,
-			    "says %llu records and %llu bytes, stream has %u and %llu",
-			    (unsigned long long)r->trl.nr_records,
-			    (unsigned long long)r->trl.stream_len, r->cur.seq,
-			    (unsigned long long)r->cur.offset);
+	if (r->trl.nr_records != r->cur.seq ||
+	    r->trl.stream_len != r->cur.offset)
+		return fail(
+			r, -EBADMSG, &r->cur,
+			"says %llu records and %llu bytes, stream has %u and %llu",
+			(unsigned long long)r->trl.nr_records,
+			(unsigned long long)r->trl.stream_len, r->cur.seq,
+			(unsigned long long)r->cur.offset);
 	/* The chain covers the records before the trailer. */
 	if (r->trl.chain_crc != r->chain_before)
 		return fail(r, -EBADMSG, &r->cur,
@@ -317,7 +327,8 @@ static int check_trailer(struct cryo_img_reader *r)
 			    r->chain_before, r->trl.chain_crc);
 	n = rget(r, &extra, 1);
 	if (n != 0)
-		return fail(r, -EBADMSG, &r->cur, "data after the trailer at offset %llu",
+		return fail(r, -EBADMSG, &r->cur,
+			    "data after the trailer at offset %llu",
 			    (unsigned long long)(r->off - 1));
 	return 0;
 }
@@ -337,13 +348,15 @@ static int read_rec_hdr(struct cryo_img_reader *r)
 		return fail(r, (int)n, NULL, "read error at offset %llu: %s",
 			    (unsigned long long)at, strerror((int)-n));
 	if (n == 0)
-		return fail(r, -EBADMSG, NULL,
-			    "truncated image: stream ends at offset %llu before the trailer",
-			    (unsigned long long)at);
+		return fail(
+			r, -EBADMSG, NULL,
+			"truncated image: stream ends at offset %llu before the trailer",
+			(unsigned long long)at);
 	if ((size_t)n < sizeof(h))
-		return fail(r, -EBADMSG, NULL,
-			    "truncated image: record header at offset %llu has %zd of 24 bytes",
-			    (unsigned long long)at, n);
+		return fail(
+			r, -EBADMSG, NULL,
+			"truncated image: record header at offset %llu has %zd of 24 bytes",
+			(unsigned long long)at, n);
 	c->type = h.type;
 	c->desc = cryo_img_desc_get(h.type);
 	if (h.hdr_crc != cryo_img_hdr_crc(&h)) {
@@ -354,15 +367,17 @@ static int read_rec_hdr(struct cryo_img_reader *r)
 	c->seq = h.seq;
 	c->len = h.len;
 	if (h.seq != r->seq)
-		return fail(r, -EBADMSG, c,
-			    "sequence number %u, expected %u (record lost or reordered)",
-			    h.seq, r->seq);
-	if (r->file_size && (h.len > r->file_size ||
-			     at + sizeof(h) + h.len > r->file_size))
-		return fail(r, -EBADMSG, c,
-			    "length %llu points past the end of the image (%llu bytes)",
-			    (unsigned long long)h.len,
-			    (unsigned long long)r->file_size);
+		return fail(
+			r, -EBADMSG, c,
+			"sequence number %u, expected %u (record lost or reordered)",
+			h.seq, r->seq);
+	if (r->file_size &&
+	    (h.len > r->file_size || at + sizeof(h) + h.len > r->file_size))
+		return fail(
+			r, -EBADMSG, c,
+			"length %llu points past the end of the image (%llu bytes)",
+			(unsigned long long)h.len,
+			(unsigned long long)r->file_size);
 	r->left = h.len;
 	r->want_crc = h.payload_crc;
 	r->crc = 0;
@@ -375,9 +390,9 @@ static int read_rec_hdr(struct cryo_img_reader *r)
 
 static const char *section_name(int s)
 {
-	static const char *const names[] = {
-		"any", "header", "container", "tree", "state", "pages", "trailer"
-	};
+	static const char *const names[] = {"any",    "header", "container",
+					    "tree",   "state",	"pages",
+					    "trailer"};
 
 	return s >= 0 && s <= CRYO_SEC_TRAILER ? names[s] : "?";
 }
@@ -401,8 +416,9 @@ int cryo_img_next(struct cryo_img_reader *r, struct cryo_img_rec *rec)
 		d = r->cur.desc;
 		if (!d) {
 			if (r->cur.flags & CRYO_REC_F_REQUIRED)
-				return fail(r, -EOPNOTSUPP, &r->cur,
-					    "unknown required record (written by a newer cryo?)");
+				return fail(
+					r, -EOPNOTSUPP, &r->cur,
+					"unknown required record (written by a newer cryo?)");
 			continue; /* optional: skipped by the drain above */
 		}
 		if (d->section != CRYO_SEC_ANY) {
@@ -416,15 +432,17 @@ int cryo_img_next(struct cryo_img_reader *r, struct cryo_img_rec *rec)
 		}
 		if (r->pages_due && d->type != CRYO_REC_PAD &&
 		    d->type != CRYO_REC_PAGES)
-			return fail(r, -EBADMSG, &r->cur,
-				    "PAGEMAP at offset %llu is not followed by its PAGES",
-				    (unsigned long long)r->pagemap_off);
+			return fail(
+				r, -EBADMSG, &r->cur,
+				"PAGEMAP at offset %llu is not followed by its PAGES",
+				(unsigned long long)r->pagemap_off);
 		if (d->type == CRYO_REC_PAGES) {
 			if (r->cur.len != r->pages_due)
-				return fail(r, -EBADMSG, &r->cur,
-					    "%llu bytes, the PAGEMAP before announced %llu",
-					    (unsigned long long)r->cur.len,
-					    (unsigned long long)r->pages_due);
+				return fail(
+					r, -EBADMSG, &r->cur,
+					"%llu bytes, the PAGEMAP before announced %llu",
+					(unsigned long long)r->cur.len,
+					(unsigned long long)r->pages_due);
 			r->pages_due = 0;
 		}
 		if (d->type == CRYO_REC_TRAILER) {
@@ -454,7 +472,8 @@ int cryo_img_reader_new(const struct cryo_img_ropts *opts,
 	ssize_t n;
 	int ret;
 
-	if (!opts || opts->sz < offsetof(struct cryo_img_ropts, fd) + sizeof(int))
+	if (!opts ||
+	    opts->sz < offsetof(struct cryo_img_ropts, fd) + sizeof(int))
 		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -473,41 +492,50 @@ int cryo_img_reader_new(const struct cryo_img_ropts *opts,
 	}
 	n = rget(r, magic, sizeof(magic));
 	if (n < 0)
-		return fail(r, (int)n, NULL, "read error: %s", strerror((int)-n));
-	if (n < (ssize_t)sizeof(magic) && memcmp(magic, CRYO_IMG_MAGIC, (size_t)n))
-		return fail(r, -EBADMSG, NULL, "not a cryo image: wrong magic at offset 0");
+		return fail(r, (int)n, NULL, "read error: %s",
+			    strerror((int)-n));
+	if (n < (ssize_t)sizeof(magic) &&
+	    memcmp(magic, CRYO_IMG_MAGIC, (size_t)n))
+		return fail(r, -EBADMSG, NULL,
+			    "not a cryo image: wrong magic at offset 0");
 	if (n < (ssize_t)sizeof(magic))
 		return fail(r, -EBADMSG, NULL, "truncated image: %zd bytes", n);
 	if (memcmp(magic, CRYO_IMG_MAGIC, sizeof(magic)))
-		return fail(r, -EBADMSG, NULL, "not a cryo image: wrong magic at offset 0");
+		return fail(r, -EBADMSG, NULL,
+			    "not a cryo image: wrong magic at offset 0");
 	r->chain_crc = cryo_crc32c(0, magic, sizeof(magic));
 	ret = read_rec_hdr(r);
 	if (ret)
 		return ret;
 	if (r->cur.type != CRYO_REC_HEADER)
-		return fail(r, -EBADMSG, &r->cur, "the image must begin with a HEADER record");
+		return fail(r, -EBADMSG, &r->cur,
+			    "the image must begin with a HEADER record");
 	r->section = CRYO_SEC_HEADER;
 	ret = cryo_img_payload(r, &p);
 	if (ret)
 		return ret;
 	if (cryo_img_fixed(r->cur.desc, p, r->cur.len, &r->hdr, sizeof(r->hdr),
 			   NULL, NULL))
-		return fail(r, -EBADMSG, &r->cur, "fixed part size out of range");
+		return fail(r, -EBADMSG, &r->cur,
+			    "fixed part size out of range");
 	if (r->hdr.format_version > CRYO_IMG_VERSION || !r->hdr.format_version)
-		return fail(r, -EPROTONOSUPPORT, &r->cur,
-			    "format version %u is not one this cryo reads (1 to %u)",
-			    r->hdr.format_version, CRYO_IMG_VERSION);
+		return fail(
+			r, -EPROTONOSUPPORT, &r->cur,
+			"format version %u is not one this cryo reads (1 to %u)",
+			r->hdr.format_version, CRYO_IMG_VERSION);
 	r->hdr.kernel_release[sizeof(r->hdr.kernel_release) - 1] = 0;
 	r->hdr.cryo_version[sizeof(r->hdr.cryo_version) - 1] = 0;
 	return 0;
 }
 
-const struct cryo_img_header *cryo_img_reader_header(const struct cryo_img_reader *r)
+const struct cryo_img_header *
+cryo_img_reader_header(const struct cryo_img_reader *r)
 {
 	return &r->hdr;
 }
 
-const struct cryo_img_trailer *cryo_img_reader_trailer(const struct cryo_img_reader *r)
+const struct cryo_img_trailer *
+cryo_img_reader_trailer(const struct cryo_img_reader *r)
 {
 	return r->done ? &r->trl : NULL;
 }

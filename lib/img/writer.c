@@ -17,9 +17,9 @@
 
 struct cryo_img_writer {
 	int fd;
-	int error;     /* sticky: once a write failed, nothing more goes out */
+	int error; /* sticky: once a write failed, nothing more goes out */
 	bool finished;
-	uint64_t off;  /* stream offset of the next byte */
+	uint64_t off; /* stream offset of the next byte */
 	uint32_t seq;
 	uint32_t chain_crc;
 	size_t fill;
@@ -90,7 +90,8 @@ int cryo_img_writer_new(const struct cryo_img_wopts *opts,
 	struct cryo_img_writer *w;
 	int ret;
 
-	if (!opts || opts->sz < offsetof(struct cryo_img_wopts, fd) + sizeof(int))
+	if (!opts ||
+	    opts->sz < offsetof(struct cryo_img_wopts, fd) + sizeof(int))
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -109,7 +110,7 @@ int cryo_img_writer_new(const struct cryo_img_wopts *opts,
 int cryo_img_writev(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
 		    const struct iovec *iov, int iovcnt)
 {
-	struct cryo_img_rec_hdr h = { .type = type, .flags = flags };
+	struct cryo_img_rec_hdr h = {.type = type, .flags = flags};
 	int ret;
 
 	if (w->finished)
@@ -134,7 +135,7 @@ int cryo_img_writev(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
 int cryo_img_write(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
 		   const void *buf, size_t len)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 
 	return cryo_img_writev(w, type, flags, &iov, len ? 1 : 0);
 }
@@ -145,8 +146,8 @@ int cryo_img_write_rec(struct cryo_img_writer *w, uint16_t type,
 {
 	const struct cryo_img_desc *d = cryo_img_desc_get(type);
 	struct iovec iov[2] = {
-		{ .iov_base = (void *)fixed, .iov_len = fixed_len },
-		{ .iov_base = (void *)tail, .iov_len = tail_len },
+		{.iov_base = (void *)fixed, .iov_len = fixed_len},
+		{.iov_base = (void *)tail, .iov_len = tail_len},
 	};
 
 	if (!d)
@@ -164,7 +165,8 @@ int cryo_img_write_pages(struct cryo_img_writer *w, const struct iovec *iov,
 
 	if (mis) {
 		/* A PAD record moves the PAGES payload to the boundary. */
-		uint64_t pad = (2 * CRYO_IMG_ALIGN - mis - hsz) % CRYO_IMG_ALIGN;
+		uint64_t pad =
+			(2 * CRYO_IMG_ALIGN - mis - hsz) % CRYO_IMG_ALIGN;
 		int ret = cryo_img_write(w, CRYO_REC_PAD, 0, zero, pad);
 
 		if (ret)

@@ -27,33 +27,34 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "dump", cmd_dump, "checkpoint a process tree into an image",
-	  "dump -t PID [-D DIR | --stream] [-R] [-j] [-W DIR] [-o FILE] [-v[N]]\n"
-	  "  -t, --tree PID          the root of the tree to dump\n"
-	  "  -D, --images-dir DIR    where the image goes (DIR/" CRYO_IMG_NAME ")\n"
-	  "      --stream            write the image to stdout instead\n"
-	  "  -R, --leave-running     leave the tree running after the dump\n"
-	  "  -j, --shell-job         the tree is a shell job (has a terminal)\n" },
-	{ "restore", NULL, "rebuild a process tree from an image",
-	  "restore -D DIR [-d] [-j] [--pidfile FILE]\n", "step 3" },
-	{ "show", cmd_show, "decode an image to JSON or a summary",
-	  "show [DIR|FILE|-] [--summary] [--pages]\n"
-	  "  DIR|FILE|-              an images dir, an image file, or stdin\n"
-	  "                          (default: -D DIR)\n"
-	  "      --summary           a human-readable table instead of JSON\n"
-	  "      --pages             list every page run, not a summary\n" },
-	{ "check", cmd_check, "probe the kernel features cryo uses",
-	  "check [--feature NAME] [--all]\n"
-	  "  --feature NAME          probe one feature only\n"
-	  "  --all                   also probe optional features\n" },
-	{ "pre-dump", NULL, "dump memory and keep tracking writes",
-	  "pre-dump -t PID -D DIR\n", "step 9" },
-	{ "page-server", NULL, "receive page data over TCP",
-	  "page-server -D DIR --port PORT\n", "step 9" },
-	{ "lazy-pages", NULL, "serve page faults of a lazy restore",
-	  "lazy-pages -D DIR\n", "step 9" },
-	{ "migrate", NULL, "move a running tree to another host",
-	  "migrate -t PID --address HOST\n", "step 9" },
+	{"dump", cmd_dump, "checkpoint a process tree into an image",
+	 "dump -t PID [-D DIR | --stream] [-R] [-j] [-W DIR] [-o FILE] [-v[N]]\n"
+	 "  -t, --tree PID          the root of the tree to dump\n"
+	 "  -D, --images-dir DIR    where the image goes (DIR/" CRYO_IMG_NAME
+	 ")\n"
+	 "      --stream            write the image to stdout instead\n"
+	 "  -R, --leave-running     leave the tree running after the dump\n"
+	 "  -j, --shell-job         the tree is a shell job (has a terminal)\n"},
+	{"restore", NULL, "rebuild a process tree from an image",
+	 "restore -D DIR [-d] [-j] [--pidfile FILE]\n", "step 3"},
+	{"show", cmd_show, "decode an image to JSON or a summary",
+	 "show [DIR|FILE|-] [--summary] [--pages]\n"
+	 "  DIR|FILE|-              an images dir, an image file, or stdin\n"
+	 "                          (default: -D DIR)\n"
+	 "      --summary           a human-readable table instead of JSON\n"
+	 "      --pages             list every page run, not a summary\n"},
+	{"check", cmd_check, "probe the kernel features cryo uses",
+	 "check [--feature NAME] [--all]\n"
+	 "  --feature NAME          probe one feature only\n"
+	 "  --all                   also probe optional features\n"},
+	{"pre-dump", NULL, "dump memory and keep tracking writes",
+	 "pre-dump -t PID -D DIR\n", "step 9"},
+	{"page-server", NULL, "receive page data over TCP",
+	 "page-server -D DIR --port PORT\n", "step 9"},
+	{"lazy-pages", NULL, "serve page faults of a lazy restore",
+	 "lazy-pages -D DIR\n", "step 9"},
+	{"migrate", NULL, "move a running tree to another host",
+	 "migrate -t PID --address HOST\n", "step 9"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -68,23 +69,23 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "tree", required_argument, NULL, 't' },
-	{ "images-dir", required_argument, NULL, 'D' },
-	{ "work-dir", required_argument, NULL, 'W' },
-	{ "log-file", required_argument, NULL, 'o' },
-	{ "verbosity", optional_argument, NULL, 'v' },
-	{ "shell-job", no_argument, NULL, 'j' },
-	{ "leave-running", no_argument, NULL, 'R' },
-	{ "restore-detached", no_argument, NULL, 'd' },
-	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
-	{ "stream", no_argument, NULL, OPT_STREAM },
-	{ "summary", no_argument, NULL, OPT_SUMMARY },
-	{ "pages", no_argument, NULL, OPT_PAGES },
-	{ "feature", required_argument, NULL, OPT_FEATURE },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"tree", required_argument, NULL, 't'},
+	{"images-dir", required_argument, NULL, 'D'},
+	{"work-dir", required_argument, NULL, 'W'},
+	{"log-file", required_argument, NULL, 'o'},
+	{"verbosity", optional_argument, NULL, 'v'},
+	{"shell-job", no_argument, NULL, 'j'},
+	{"leave-running", no_argument, NULL, 'R'},
+	{"restore-detached", no_argument, NULL, 'd'},
+	{"pidfile", required_argument, NULL, OPT_PIDFILE},
+	{"stream", no_argument, NULL, OPT_STREAM},
+	{"summary", no_argument, NULL, OPT_SUMMARY},
+	{"pages", no_argument, NULL, OPT_PAGES},
+	{"feature", required_argument, NULL, OPT_FEATURE},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *f)
@@ -92,15 +93,17 @@ static void usage(FILE *f)
 	fprintf(f, "usage: cryo <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
 		fprintf(f, "  %-12s %s%s%s%s\n", commands[i].name,
-			commands[i].summary, commands[i].step ? " (not yet: " : "",
+			commands[i].summary,
+			commands[i].step ? " (not yet: " : "",
 			commands[i].step ? commands[i].step : "",
 			commands[i].step ? ")" : "");
-	fprintf(f, "\ncommon options:\n"
-		   "  -W, --work-dir DIR      where the log goes (default: -D DIR)\n"
-		   "  -o, --log-file FILE     full log, relative to the work dir\n"
-		   "  -v[N], --verbosity[=N]  0 silent .. 4 debug (default 2; -v is 4)\n"
-		   "  -h, --help              this help; cryo help COMMAND for one\n"
-		   "  -V, --version           print the version\n");
+	fprintf(f,
+		"\ncommon options:\n"
+		"  -W, --work-dir DIR      where the log goes (default: -D DIR)\n"
+		"  -o, --log-file FILE     full log, relative to the work dir\n"
+		"  -v[N], --verbosity[=N]  0 silent .. 4 debug (default 2; -v is 4)\n"
+		"  -h, --help              this help; cryo help COMMAND for one\n"
+		"  -V, --version           print the version\n");
 }
 
 static const struct command *find_command(const char *name)
@@ -125,8 +128,8 @@ static int help(const char *name)
 		return EXIT_USAGE;
 	}
 	printf("cryo %s: %s%s%s%s\n\nusage: cryo %s", c->name, c->summary,
-	       c->step ? " (not implemented yet: " : "",
-	       c->step ? c->step : "", c->step ? ")" : "", c->usage);
+	       c->step ? " (not implemented yet: " : "", c->step ? c->step : "",
+	       c->step ? ")" : "", c->usage);
 	return 0;
 }
 
@@ -167,7 +170,8 @@ static int parse_args(int argc, char **argv, struct cryo_opts *o)
 		case 't':
 			o->tree = (pid_t)strtol(optarg, &end, 10);
 			if (*end || o->tree <= 0) {
-				fprintf(stderr, "cryo: invalid PID '%s' for --tree\n",
+				fprintf(stderr,
+					"cryo: invalid PID '%s' for --tree\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -183,7 +187,8 @@ static int parse_args(int argc, char **argv, struct cryo_opts *o)
 			break;
 		case 'v':
 			if (parse_verbosity(optarg, &o->verbosity)) {
-				fprintf(stderr, "cryo: invalid verbosity '%s'\n",
+				fprintf(stderr,
+					"cryo: invalid verbosity '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -244,21 +249,24 @@ static int setup_dirs(struct cryo_ctx *ctx)
 	ctx->imgdir_fd = -1;
 	ctx->workdir_fd = AT_FDCWD;
 	if (o->images_dir) {
-		ctx->imgdir_fd = open(o->images_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (ctx->imgdir_fd < 0 && errno == ENOENT && !strcmp(o->cmd, "dump") &&
-		    !mkdir(o->images_dir, 0700))
+		ctx->imgdir_fd =
+			open(o->images_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ctx->imgdir_fd < 0 && errno == ENOENT &&
+		    !strcmp(o->cmd, "dump") && !mkdir(o->images_dir, 0700))
 			ctx->imgdir_fd = open(o->images_dir,
 					      O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (ctx->imgdir_fd < 0) {
 			ret = -errno;
-			fprintf(stderr, "cryo: error: open images dir (%s): %s\n",
+			fprintf(stderr,
+				"cryo: error: open images dir (%s): %s\n",
 				o->images_dir, strerror(-ret));
 			return ret;
 		}
 		ctx->workdir_fd = ctx->imgdir_fd;
 	}
 	if (o->work_dir) {
-		ctx->workdir_fd = open(o->work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		ctx->workdir_fd =
+			open(o->work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (ctx->workdir_fd < 0) {
 			ret = -errno;
 			fprintf(stderr, "cryo: error: open work dir (%s): %s\n",
@@ -277,7 +285,7 @@ static int setup_dirs(struct cryo_ctx *ctx)
 
 int main(int argc, char **argv)
 {
-	struct cryo_ctx ctx = { .opts = { .verbosity = LOG_WARN } };
+	struct cryo_ctx ctx = {.opts = {.verbosity = LOG_WARN}};
 	const struct command *cmd;
 	int ret;
 
@@ -293,13 +301,15 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "-h"))
 		return help(argc > 2 ? argv[2] : NULL);
 	if (argv[1][0] == '-') {
-		fprintf(stderr, "cryo: unknown option '%s' (the command comes first)\n",
+		fprintf(stderr,
+			"cryo: unknown option '%s' (the command comes first)\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}
 	cmd = find_command(argv[1]);
 	if (!cmd) {
-		fprintf(stderr, "cryo: unknown command '%s' (see cryo help)\n", argv[1]);
+		fprintf(stderr, "cryo: unknown command '%s' (see cryo help)\n",
+			argv[1]);
 		return EXIT_USAGE;
 	}
 	ctx.opts.cmd = cmd->name;

@@ -29,9 +29,9 @@
 static const char *lsm_name(uint64_t id)
 {
 	static const char *const names[] = {
-		"capability", "selinux",   "smack", "tomoyo", "apparmor",
-		"yama",	      "loadpin",   "safesetid", "lockdown", "bpf",
-		"landlock",   "ima",	   "evm",   "ipe",
+		"capability", "selinux", "smack",     "tomoyo",	  "apparmor",
+		"yama",	      "loadpin", "safesetid", "lockdown", "bpf",
+		"landlock",   "ima",	 "evm",	      "ipe",
 	};
 
 	if (id >= 100 && id - 100 < sizeof(names) / sizeof(names[0]))
@@ -127,7 +127,7 @@ int container_dump(struct dump_ctx *dc, pid_t root)
 	static const char *const ns[CRYO_NS_MAX] = {
 		"user", "pid", "net", "mnt", "uts", "ipc", "cgroup", "time",
 	};
-	struct cryo_img_container c = { .size = sizeof(c) };
+	struct cryo_img_container c = {.size = sizeof(c)};
 	struct stat st, self_uts;
 	char path[64], *cg = NULL;
 	size_t cg_len = 0;
@@ -135,7 +135,8 @@ int container_dump(struct dump_ctx *dc, pid_t root)
 
 	read_lsms(&c);
 	for (int i = 0; i < CRYO_NS_MAX; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)root, ns[i]);
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)root,
+			 ns[i]);
 		if (!stat(path, &st))
 			c.ns_ino[i] = st.st_ino;
 	}

@@ -36,8 +36,8 @@ static uint32_t fd_kind(mode_t mode, const char *target)
 
 static int dump_one_fd(struct dump_ctx *dc, pid_t pid, int fd)
 {
-	struct cryo_img_fd f = { .size = sizeof(f), .pid = (uint32_t)pid,
-				 .fd = (uint32_t)fd };
+	struct cryo_img_fd f = {
+		.size = sizeof(f), .pid = (uint32_t)pid, .fd = (uint32_t)fd};
 	char path[64], target[4096], *info;
 	const char *v;
 	struct stat st;

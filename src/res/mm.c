@@ -22,12 +22,12 @@
 #include "../dump.h"
 #include "../log.h"
 
-#define PAGE_SIZE 4096ull
-#define PM_PRESENT (1ull << 63)
-#define PM_SWAP (1ull << 62)
-#define PM_FILE (1ull << 61) /* file page or shared anonymous */
-#define BATCH_PAGES 1024u	/* 4 MiB of page data per PAGES record */
-#define PAGEMAP_CHUNK 4096u	/* pagemap entries read at a time */
+#define PAGE_SIZE     4096ull
+#define PM_PRESENT    (1ull << 63)
+#define PM_SWAP	      (1ull << 62)
+#define PM_FILE	      (1ull << 61) /* file page or shared anonymous */
+#define BATCH_PAGES   1024u	   /* 4 MiB of page data per PAGES record */
+#define PAGEMAP_CHUNK 4096u	   /* pagemap entries read at a time */
 
 struct vma {
 	struct cryo_img_vma v;
@@ -40,10 +40,12 @@ static enum cryo_vma_kind vma_kind(const char *path, bool is_file)
 		const char *name;
 		enum cryo_vma_kind kind;
 	} special[] = {
-		{ "[heap]", CRYO_VMA_HEAP },	   { "[stack]", CRYO_VMA_STACK },
-		{ "[vdso]", CRYO_VMA_VDSO },	   { "[vvar]", CRYO_VMA_VVAR },
-		{ "[vvar_vclock]", CRYO_VMA_VVAR_VCLOCK },
-		{ "[vsyscall]", CRYO_VMA_VSYSCALL },
+		{"[heap]", CRYO_VMA_HEAP},
+		{"[stack]", CRYO_VMA_STACK},
+		{"[vdso]", CRYO_VMA_VDSO},
+		{"[vvar]", CRYO_VMA_VVAR},
+		{"[vvar_vclock]", CRYO_VMA_VVAR_VCLOCK},
+		{"[vsyscall]", CRYO_VMA_VSYSCALL},
 	};
 
 	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
@@ -76,8 +78,8 @@ static int parse_maps(pid_t pid, struct vma **out, int *nr_out)
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end,
-			   perms, &pgoff, &maj, &mnr, &ino, &pos) < 7) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start,
+			   &end, perms, &pgoff, &maj, &mnr, &ino, &pos) < 7) {
 			pr_perr("parse maps", pid, "bad line '%s'", line);
 			ret = -EINVAL;
 			goto out_free;
@@ -183,8 +185,8 @@ static int batch_flush(struct batch *b)
 		.nr_runs = b->nr_runs,
 		.nr_pages = b->nr_pages,
 	};
-	struct iovec iov = { .iov_base = b->data,
-			     .iov_len = b->nr_pages * PAGE_SIZE };
+	struct iovec iov = {.iov_base = b->data,
+			    .iov_len = b->nr_pages * PAGE_SIZE};
 	int ret;
 
 	if (!b->nr_pages)
@@ -220,13 +222,13 @@ static int batch_add(struct batch *b, uint64_t vaddr, uint64_t n)
 		}
 		if (b->nr_runs &&
 		    b->runs[b->nr_runs - 1].vaddr +
-				    b->runs[b->nr_runs - 1].nr_pages * PAGE_SIZE ==
+				    b->runs[b->nr_runs - 1].nr_pages *
+					    PAGE_SIZE ==
 			    vaddr)
 			b->runs[b->nr_runs - 1].nr_pages += k;
 		else
 			b->runs[b->nr_runs++] = (struct cryo_img_page_run){
-				.vaddr = vaddr, .nr_pages = k
-			};
+				.vaddr = vaddr, .nr_pages = k};
 		b->nr_pages += (uint32_t)k;
 		vaddr += k * PAGE_SIZE;
 		n -= k;
@@ -253,9 +255,11 @@ static bool vma_wants_pages(const struct vma *v, bool *anon_only)
 	default:
 		break;
 	}
-	file_gone = strstr(v->path, " (deleted)") || !strncmp(v->path, "/SYSV", 5);
+	file_gone =
+		strstr(v->path, " (deleted)") || !strncmp(v->path, "/SYSV", 5);
 	*anon_only = v->v.kind == CRYO_VMA_FILE && v->v.flags == MAP_PRIVATE;
-	if (v->v.kind == CRYO_VMA_FILE && v->v.flags == MAP_SHARED && !file_gone)
+	if (v->v.kind == CRYO_VMA_FILE && v->v.flags == MAP_SHARED &&
+	    !file_gone)
 		return false;
 	return true;
 }
@@ -286,7 +290,8 @@ static int dump_vma_pages(struct batch *b, int pmfd, const struct vma *v)
 			       !(anon_only && (ents[j] & PM_FILE)))
 				j++;
 			if (j > i) {
-				int ret = batch_add(b, addr + i * PAGE_SIZE, j - i);
+				int ret = batch_add(b, addr + i * PAGE_SIZE,
+						    j - i);
 
 				if (ret)
 					return ret;

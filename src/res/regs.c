@@ -15,7 +15,7 @@
 #include "../dump.h"
 #include "../log.h"
 
-#define XSAVE_MAX (64u << 10)
+#define XSAVE_MAX      (64u << 10)
 #define XSAVE_XCR0_OFF 464 /* sw-reserved bytes: the kernel puts XCR0 here */
 
 _Static_assert(sizeof(struct user_regs_struct) ==
@@ -25,10 +25,10 @@ _Static_assert(sizeof(struct user_regs_struct) ==
 static int dump_thread(struct dump_ctx *dc, pid_t pid, pid_t tid,
 		       unsigned char *xbuf)
 {
-	struct cryo_img_thread t = { .size = sizeof(t), .pid = (uint32_t)pid,
-				     .tid = (uint32_t)tid };
+	struct cryo_img_thread t = {
+		.size = sizeof(t), .pid = (uint32_t)pid, .tid = (uint32_t)tid};
 	struct user_regs_struct regs;
-	struct iovec iov = { .iov_base = xbuf, .iov_len = XSAVE_MAX };
+	struct iovec iov = {.iov_base = xbuf, .iov_len = XSAVE_MAX};
 	uint64_t xcr0;
 
 	if (ptrace(PTRACE_GETREGS, tid, 0, &regs)) {

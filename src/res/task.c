@@ -32,7 +32,8 @@ static int status_nums(const char *status, const char *key, int base,
 static int dump_creds(struct dump_ctx *dc, struct dtask *task,
 		      const char *status)
 {
-	struct cryo_img_creds c = { .size = sizeof(c), .pid = (uint32_t)task->pid };
+	struct cryo_img_creds c = {.size = sizeof(c),
+				   .pid = (uint32_t)task->pid};
 	uint64_t v[4], caps[1];
 	uint32_t *groups = NULL;
 	const char *g;
@@ -46,17 +47,19 @@ static int dump_creds(struct dump_ctx *dc, struct dtask *task,
 		goto out_bad;
 	for (int i = 0; i < 4; i++)
 		c.gid[i] = (uint32_t)v[i];
-	static const char *const capkeys[] = { "CapInh", "CapPrm", "CapEff",
-					       "CapBnd", "CapAmb" };
-	uint64_t *capf[] = { &c.cap_inh, &c.cap_prm, &c.cap_eff, &c.cap_bnd,
-			     &c.cap_amb };
+	static const char *const capkeys[] = {"CapInh", "CapPrm", "CapEff",
+					      "CapBnd", "CapAmb"};
+	uint64_t *capf[] = {&c.cap_inh, &c.cap_prm, &c.cap_eff, &c.cap_bnd,
+			    &c.cap_amb};
 	for (int i = 0; i < 5; i++) {
 		if (status_nums(status, capkeys[i], 16, caps, 1) != 1)
 			goto out_bad;
 		*capf[i] = caps[0];
 	}
 	g = proc_field(status, "Groups");
-	while (g && *g && *g != '\n') {
+	if (!g)
+		g = "";
+	while (*g && *g != '\n') {
 		char *end;
 		unsigned long gid = strtoul(g, &end, 10);
 		uint32_t *n;
@@ -78,7 +81,8 @@ static int dump_creds(struct dump_ctx *dc, struct dtask *task,
 				 sizeof(*groups) * c.nr_groups);
 	goto out_free;
 out_bad:
-	pr_perr("read credentials", task->pid, "unexpected /proc status format");
+	pr_perr("read credentials", task->pid,
+		"unexpected /proc status format");
 out_free:
 	free(groups);
 	return ret;
@@ -86,7 +90,8 @@ out_free:
 
 static int dump_task(struct dump_ctx *dc, struct dtask *task)
 {
-	struct cryo_img_task t = { .size = sizeof(t), .pid = (uint32_t)task->pid };
+	struct cryo_img_task t = {.size = sizeof(t),
+				  .pid = (uint32_t)task->pid};
 	char *status = NULL, *pers = NULL, exe[4096], link[64];
 	uint64_t v;
 	ssize_t n;
