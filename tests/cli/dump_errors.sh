@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A dump that cannot be done fails with one error line naming the object,
+# leaves no image behind, and leaves the target running and untraced.
+. "$(dirname "$0")/common.sh"
+
+start_target sleep 1000
+
+# No such process.
+run 1 "$CRYO" dump -t 999999 -D "$T/none"
+one_error_line '^cryo: error: dump \(pid 999999\): no such process'
+[ ! -e "$T/none/cryo.img" ] || fail "image left behind for a missing pid"
+
+# The images dir is a file.
+touch "$T/afile"
+run 1 "$CRYO" dump -t "$TARGET" -D "$T/afile"
+one_error_line "images dir \\($T/afile\\)"
+target_unharmed
+
+# Already traced by someone else: refused by name, and the tracer keeps it.
+if command -v strace >/dev/null; then
+	strace -p "$TARGET" -o /dev/null &
+	tracer=$!
+	PIDS+=("$tracer")
+	for _ in $(seq 300); do
+		[ "$(awk '/^TracerPid:/ {print $2}' "/proc/$TARGET/status")" = "$tracer" ] && break
+		sleep 0.01
+	done
+	run 1 "$CRYO" dump -t "$TARGET" -D "$T/traced"
+	one_error_line "^cryo: error: seize \\(pid $TARGET\\): already traced by pid $tracer"
+	[ ! -e "$T/traced/cryo.img" ] || fail "image left behind for a traced pid"
+	kill "$tracer"
+	wait "$tracer" 2>/dev/null
+	target_unharmed
+fi
+
+# The disk fills up: ENOSPC named, nothing that looks like an image.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=64k cryo-test "$T/small" 2>/dev/null; then
+	start_target python3 -c 'import sys, time
+x = bytearray(b"x" * (8 << 20))
+open(sys.argv[1], "w").close()
+time.sleep(1000)' "$T/ready"
+	wait_file "$T/ready"
+	run 1 "$CRYO" dump -t "$TARGET" -D "$T/small"
+	grep -q 'No space left on device' "$T/err" || { umount "$T/small"; fail "no ENOSPC: $(cat "$T/err")"; }
+	one_error_line '^cryo: error: write image'
+	left=$(ls -A "$T/small")
+	umount "$T/small"
+	[ -z "$left" ] || fail "files left after ENOSPC: $left"
+	target_unharmed
+fi
+echo "ok"
