@@ -33,17 +33,31 @@ static const struct res_ops *const res_table[] = {
 
 #define NR_RES (sizeof(res_table) / sizeof(res_table[0]))
 
-/* The XSAVE layout of the root thread: what the saved state needs. */
-static void probe_xstate(pid_t tid, uint64_t *mask, uint32_t *size)
+/*
+ * The XSAVE components the saved state needs: the union over every thread
+ * (a process that asked for AMX has more than one that did not), and the
+ * largest XSAVE area, from the software-reserved bytes the kernel fills.
+ */
+static void probe_xstate(const struct pstree *t, uint64_t *mask, uint32_t *size)
 {
 	static unsigned char buf[64 << 10];
-	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
 
-	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) ||
-	    iov.iov_len < 472)
-		return;
-	memcpy(mask, buf + 464, sizeof(*mask));
-	*size = (uint32_t)iov.iov_len;
+	for (int i = 0; i < t->nr; i++) {
+		for (int k = 0; k < t->tasks[i].nr_threads; k++) {
+			struct iovec iov = {.iov_base = buf,
+					    .iov_len = sizeof(buf)};
+			uint64_t xcr0;
+
+			if (ptrace(PTRACE_GETREGSET, t->tasks[i].threads[k].tid,
+				   NT_X86_XSTATE, &iov) ||
+			    iov.iov_len < 472)
+				continue;
+			memcpy(&xcr0, buf + 464, sizeof(xcr0));
+			*mask |= xcr0;
+			if (iov.iov_len > *size)
+				*size = (uint32_t)iov.iov_len;
+		}
+	}
 }
 
 static int write_header(struct dump_ctx *dc)
@@ -60,7 +74,7 @@ static int write_header(struct dump_ctx *dc)
 	struct timespec now;
 	struct utsname u;
 
-	probe_xstate(dc->tree.tasks[0].pid, &h.xfeatures, &h.xsave_size);
+	probe_xstate(&dc->tree, &h.xfeatures, &h.xsave_size);
 	clock_gettime(CLOCK_REALTIME, &now);
 	h.ctime_sec = (uint64_t)now.tv_sec;
 	h.ctime_nsec = (uint32_t)now.tv_nsec;

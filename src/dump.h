@@ -15,8 +15,6 @@ struct dump_ctx {
 	struct cryo_ctx *c;
 	struct cryo_img_writer *w;
 	struct pstree tree;
-	uint64_t xfeatures;  /* union of XSAVE components seen */
-	uint32_t xsave_size; /* largest XSAVE area seen */
 	uint64_t nr_pages;   /* pages written */
 	uint64_t nr_vmas;
 };

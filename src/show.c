@@ -60,7 +60,7 @@ static void json_str(FILE *f, const char *s, size_t max)
 			fprintf(f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", f);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (c < 0x20 || c == 0x7f)
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);
@@ -260,10 +260,10 @@ static int show_json(struct cryo_ctx *ctx, struct cryo_img_reader *r, FILE *f)
 	const struct cryo_img_trailer *t;
 	uint64_t *vaddrs = NULL, nr_vaddrs = 0;
 	struct cryo_img_rec rec;
+	const struct cryo_img_rec *hr = cryo_img_reader_header_rec(r);
 	int ret;
 
-	json_rec_head(f, "HEADER", CRYO_IMG_MAGIC_LEN, 0, sizeof(*h),
-		      CRYO_REC_F_REQUIRED);
+	json_rec_head(f, "HEADER", hr->offset, hr->seq, hr->len, hr->flags);
 	json_fields(f, hd, h, sizeof(*h));
 	fputs("}\n", f);
 	while ((ret = cryo_img_next(r, &rec)) > 0) {

@@ -126,7 +126,8 @@ struct cryo_img_container {
 	char hostname[72];  /* uts namespace of the root task */
 	char domainname[72];
 	uint64_t ns_ino[CRYO_NS_MAX]; /* root task's namespace inodes, 0 if absent */
-	/* tail: the root task's cgroup paths (/proc/PID/cgroup), NUL-terminated */
+	/* tail: the root task's /proc/PID/cgroup text, one line per hierarchy
+	 * ("ID:CONTROLLERS:PATH\n"), NUL-terminated */
 };
 
 #define CRYO_CONTF_LSM_FROM_SECURITYFS 0x1 /* lsms read from securityfs */
@@ -264,7 +265,8 @@ struct cryo_img_trailer {
 	uint32_t size;
 	uint32_t pad;
 	uint64_t nr_records; /* records before the trailer, header included */
-	uint64_t stream_len; /* stream offset of the trailer's record header */
+	uint64_t stream_len; /* stream offset of the trailer's record header:
+			     * the length of everything before it */
 	uint32_t chain_crc;  /* CRC32C over the magic and every record header */
 	uint32_t pad2;
 };
@@ -383,6 +385,9 @@ int __must_check cryo_img_reader_new(const struct cryo_img_ropts *opts,
 				     struct cryo_img_reader **out);
 const struct cryo_img_header *
 cryo_img_reader_header(const struct cryo_img_reader *r);
+/* The HEADER record's own header (offset, length, flags). */
+const struct cryo_img_rec *
+cryo_img_reader_header_rec(const struct cryo_img_reader *r);
 /*
  * The next record after the header: 1 with *rec filled, 0 once the trailer
  * has been read and the whole stream verified, or a negative errno.

@@ -41,9 +41,11 @@ struct cryo_img_reader {
 	uint64_t pcap;
 	bool loaded;
 	uint64_t pages_due; /* PAGES bytes announced by the last PAGEMAP */
+	bool pagemap_open;  /* a PAGEMAP waits for its PAGES */
 	uint64_t pagemap_off;
 
 	struct cryo_img_header hdr;
+	struct cryo_img_rec hdr_rec; /* the HEADER record as read */
 	struct cryo_img_trailer trl;
 	char errbuf[256];
 
@@ -243,13 +245,16 @@ static int check_struct(struct cryo_img_reader *r)
 	const struct cryo_img_desc *d = r->cur.desc;
 	const void *p, *tail;
 	uint64_t tail_len, size;
-	unsigned char fixed[512];
+	union {
+		unsigned char bytes[512];
+		uint64_t align;
+	} fixed;
 	int ret;
 
 	ret = cryo_img_payload(r, &p);
 	if (ret)
 		return ret;
-	if (cryo_img_fixed(d, p, r->cur.len, fixed, sizeof(fixed), &tail,
+	if (cryo_img_fixed(d, p, r->cur.len, fixed.bytes, sizeof(fixed), &tail,
 			   &tail_len))
 		return fail(
 			r, -EBADMSG, &r->cur,
@@ -267,7 +272,7 @@ static int check_struct(struct cryo_img_reader *r)
 			"%s tail of %llu bytes is not a whole number of entries",
 			d->tail_name, (unsigned long long)tail_len);
 	if (d->type == CRYO_REC_PAGEMAP) {
-		const struct cryo_img_pagemap *pm = (const void *)fixed;
+		const struct cryo_img_pagemap *pm = (const void *)fixed.bytes;
 		const struct cryo_img_page_run *run = tail;
 		uint64_t sum = 0;
 
@@ -294,6 +299,7 @@ static int check_struct(struct cryo_img_reader *r)
 				(unsigned long long)sum,
 				(unsigned long long)pm->nr_pages);
 		r->pages_due = pm->nr_pages * CRYO_IMG_ALIGN;
+		r->pagemap_open = true;
 		r->pagemap_off = r->cur.offset;
 	}
 	return 0;
@@ -306,7 +312,9 @@ static int check_trailer(struct cryo_img_reader *r)
 	ssize_t n;
 	int ret;
 
-	ret = cryo_img_payload(r, &p);
+	ret = check_struct(r);
+	if (!ret)
+		ret = cryo_img_payload(r, &p);
 	if (ret)
 		return ret;
 	if (cryo_img_fixed(r->cur.desc, p, r->cur.len, &r->trl, sizeof(r->trl),
@@ -378,6 +386,10 @@ static int read_rec_hdr(struct cryo_img_reader *r)
 			"length %llu points past the end of the image (%llu bytes)",
 			(unsigned long long)h.len,
 			(unsigned long long)r->file_size);
+	if (!h.len && h.payload_crc)
+		return fail(r, -EBADMSG, c,
+			    "empty payload with checksum 0x%08x",
+			    h.payload_crc);
 	r->left = h.len;
 	r->want_crc = h.payload_crc;
 	r->crc = 0;
@@ -430,13 +442,22 @@ int cryo_img_next(struct cryo_img_reader *r, struct cryo_img_rec *rec)
 					    section_name(r->section));
 			r->section = d->section;
 		}
-		if (r->pages_due && d->type != CRYO_REC_PAD &&
+		if (r->pagemap_open && d->type != CRYO_REC_PAD &&
 		    d->type != CRYO_REC_PAGES)
 			return fail(
 				r, -EBADMSG, &r->cur,
 				"PAGEMAP at offset %llu is not followed by its PAGES",
 				(unsigned long long)r->pagemap_off);
 		if (d->type == CRYO_REC_PAGES) {
+			if (!r->pagemap_open)
+				return fail(
+					r, -EBADMSG, &r->cur,
+					"page data without a PAGEMAP before it");
+			if ((r->cur.offset + sizeof(struct cryo_img_rec_hdr)) %
+			    CRYO_IMG_ALIGN)
+				return fail(r, -EBADMSG, &r->cur,
+					    "page data not aligned to %u bytes",
+					    CRYO_IMG_ALIGN);
 			if (r->cur.len != r->pages_due)
 				return fail(
 					r, -EBADMSG, &r->cur,
@@ -444,6 +465,7 @@ int cryo_img_next(struct cryo_img_reader *r, struct cryo_img_rec *rec)
 					(unsigned long long)r->cur.len,
 					(unsigned long long)r->pages_due);
 			r->pages_due = 0;
+			r->pagemap_open = false;
 		}
 		if (d->type == CRYO_REC_TRAILER) {
 			ret = check_trailer(r);
@@ -511,13 +533,16 @@ int cryo_img_reader_new(const struct cryo_img_ropts *opts,
 		return fail(r, -EBADMSG, &r->cur,
 			    "the image must begin with a HEADER record");
 	r->section = CRYO_SEC_HEADER;
-	ret = cryo_img_payload(r, &p);
+	r->cur.desc = cryo_img_desc_get(CRYO_REC_HEADER);
+	r->hdr_rec = r->cur;
+	ret = check_struct(r);
+	if (!ret)
+		ret = cryo_img_payload(r, &p);
 	if (ret)
 		return ret;
 	if (cryo_img_fixed(r->cur.desc, p, r->cur.len, &r->hdr, sizeof(r->hdr),
 			   NULL, NULL))
-		return fail(r, -EBADMSG, &r->cur,
-			    "fixed part size out of range");
+		return fail(r, -EBADMSG, &r->cur, "bad size");
 	if (r->hdr.format_version > CRYO_IMG_VERSION || !r->hdr.format_version)
 		return fail(
 			r, -EPROTONOSUPPORT, &r->cur,
@@ -532,6 +557,12 @@ const struct cryo_img_header *
 cryo_img_reader_header(const struct cryo_img_reader *r)
 {
 	return &r->hdr;
+}
+
+const struct cryo_img_rec *
+cryo_img_reader_header_rec(const struct cryo_img_reader *r)
+{
+	return &r->hdr_rec;
 }
 
 const struct cryo_img_trailer *

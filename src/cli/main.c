@@ -313,14 +313,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx.opts.cmd = cmd->name;
-	ret = parse_args(argc, argv, &ctx.opts);
-	if (ret)
-		return ret;
+	/* Before option parsing: their options do not exist yet either. */
 	if (!cmd->fn) {
 		fprintf(stderr, "cryo: error: %s: not implemented yet (%s)\n",
 			cmd->name, cmd->step);
 		return 1;
 	}
+	ret = parse_args(argc, argv, &ctx.opts);
+	if (ret)
+		return ret;
 	if (setup_dirs(&ctx))
 		return 1;
 	ret = cmd->fn(&ctx);

@@ -46,34 +46,37 @@ static bool lsm_labels_tasks(const char *name)
 	       !strcmp(name, "apparmor");
 }
 
+/* Appends one LSM to the list, noting the first that labels tasks. */
+static void add_lsm(struct cryo_img_container *c, const char *name)
+{
+	size_t len = strlen(c->lsms);
+
+	snprintf(c->lsms + len, sizeof(c->lsms) - len, "%s%s", len ? "," : "",
+		 name);
+	if (!c->label_lsm[0] && lsm_labels_tasks(name))
+		snprintf(c->label_lsm, sizeof(c->label_lsm), "%s", name);
+}
+
 /* Active LSMs: lsm_list_modules(2) (6.8+), else securityfs if mounted. */
-static int read_lsms(struct cryo_img_container *c)
+static void read_lsms(struct cryo_img_container *c)
 {
 	uint64_t ids[32];
 	uint32_t sz = sizeof(ids);
 	long n = syscall(__NR_lsm_list_modules, ids, &sz, 0);
-	char *list;
-	size_t len;
+	char *list, *name, *save;
 
 	if (n >= 0) {
-		for (long i = 0; i < n; i++) {
-			const char *name = lsm_name(ids[i]);
-
-			len = strlen(c->lsms);
-			snprintf(c->lsms + len, sizeof(c->lsms) - len, "%s%s",
-				 len ? "," : "", name);
-			if (!c->label_lsm[0] && lsm_labels_tasks(name))
-				snprintf(c->label_lsm, sizeof(c->label_lsm),
-					 "%s", name);
-		}
-		return 0;
+		for (long i = 0; i < n; i++)
+			add_lsm(c, lsm_name(ids[i]));
+		return;
 	}
-	if (slurp_file("/sys/kernel/security/lsm", &list, &len))
-		return 0; /* unknown: an empty list says so */
-	snprintf(c->lsms, sizeof(c->lsms), "%s", list);
+	if (slurp_file("/sys/kernel/security/lsm", &list, NULL))
+		return; /* unknown: an empty list says so */
+	for (name = strtok_r(list, ",\n", &save); name;
+	     name = strtok_r(NULL, ",\n", &save))
+		add_lsm(c, name);
 	c->flags |= CRYO_CONTF_LSM_FROM_SECURITYFS;
 	free(list);
-	return 0;
 }
 
 /* Hostname and domain name of pid's uts namespace. */

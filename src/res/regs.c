@@ -15,8 +15,7 @@
 #include "../dump.h"
 #include "../log.h"
 
-#define XSAVE_MAX      (64u << 10)
-#define XSAVE_XCR0_OFF 464 /* sw-reserved bytes: the kernel puts XCR0 here */
+#define XSAVE_MAX (64u << 10)
 
 _Static_assert(sizeof(struct user_regs_struct) ==
 		       sizeof(((struct cryo_img_thread *)0)->regs),
@@ -29,7 +28,6 @@ static int dump_thread(struct dump_ctx *dc, pid_t pid, pid_t tid,
 		.size = sizeof(t), .pid = (uint32_t)pid, .tid = (uint32_t)tid};
 	struct user_regs_struct regs;
 	struct iovec iov = {.iov_base = xbuf, .iov_len = XSAVE_MAX};
-	uint64_t xcr0;
 
 	if (ptrace(PTRACE_GETREGS, tid, 0, &regs)) {
 		pr_perr("get registers", tid, "%s", strerror(errno));
@@ -45,12 +43,6 @@ static int dump_thread(struct dump_ctx *dc, pid_t pid, pid_t tid,
 		pr_perr("get signal mask", tid, "%s", strerror(errno));
 		return -errno;
 	}
-	if (iov.iov_len >= XSAVE_XCR0_OFF + 8) {
-		memcpy(&xcr0, xbuf + XSAVE_XCR0_OFF, sizeof(xcr0));
-		dc->xfeatures |= xcr0;
-	}
-	if (t.xsave_size > dc->xsave_size)
-		dc->xsave_size = t.xsave_size;
 	return cryo_img_write_rec(dc->w, CRYO_REC_THREAD, &t, sizeof(t), xbuf,
 				  iov.iov_len);
 }
