@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The kernel feature probes of cryo check (check.c holds the table and
- * the command). Each probe tries its feature for real: a config file only
+ * The kernel feature probes of cryo check, part 1: the shared helpers,
+ * ptrace and process probes (check.c holds the table and the command;
+ * check-probes-mem.c the memory, network and namespace probes). Each probe tries its feature for real: a config file only
  * says what was built, not what works here, where LSMs, seccomp, missing
  * capabilities and sysctls all have a say.
  *
@@ -48,135 +49,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-/*
- * The probes, listed in check.c's table. Declared with the same function
- * type there and here, so that a definition straying from it won't build.
- */
-typedef int probe_fn(char *why, size_t len);
-probe_fn check_seize, check_xstate, check_seccomp_filter,
-	check_seccomp_metadata, check_seccomp_suspend, check_sud, check_rseq,
-	check_sigmask, check_peeksiginfo, check_clone3_set_tid,
-	check_ns_last_pid, check_pidfd, check_process_vm, check_proc_mem,
-	check_kcmp, check_prctl_mm_map, check_map_files, check_memfd,
-	check_userfaultfd, check_uffd_wp, check_pagemap_scan, check_soft_dirty,
-	check_tcp_repair, check_namespaces, check_time_ns, check_timer_ids;
-
-/*
- * Constants the installed headers (Linux 6.1 uapi, glibc 2.36) may lack;
- * values from the uapi headers of the running kernel.
- */
-#ifndef NT_X86_XSTATE
-#define NT_X86_XSTATE 0x202
-#endif
-#ifndef PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG
-#define PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG 0x4210
-#endif
-#ifndef PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG
-#define PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG 0x4211
-#endif
-#ifndef PR_SET_SYSCALL_USER_DISPATCH
-#define PR_SET_SYSCALL_USER_DISPATCH  59
-#define PR_SYS_DISPATCH_OFF	      0
-#define PR_SYS_DISPATCH_ON	      1
-#define SYSCALL_DISPATCH_FILTER_ALLOW 0
-#endif
-#ifndef PR_TIMER_CREATE_RESTORE_IDS
-#define PR_TIMER_CREATE_RESTORE_IDS	77
-#define PR_TIMER_CREATE_RESTORE_IDS_OFF 0
-#define PR_TIMER_CREATE_RESTORE_IDS_ON	1
-#endif
-#ifndef UFFD_FEATURE_WP_UNPOPULATED
-#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
-#endif
-#ifndef UFFD_FEATURE_WP_ASYNC
-#define UFFD_FEATURE_WP_ASYNC (1 << 15)
-#endif
-#ifndef USERFAULTFD_IOC_NEW
-#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
-#endif
-#ifndef SECCOMP_FILTER_FLAG_LOG
-#define SECCOMP_FILTER_FLAG_LOG (1UL << 1)
-#endif
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U
-#endif
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
-/* pagemap bits, Documentation/admin-guide/mm/pagemap.rst */
-#define PM_SOFT_DIRTY (1ULL << 55)
-#define PM_UFFD_WP    (1ULL << 57)
-
-/*
- * PAGEMAP_SCAN (Linux 6.7), with cryo's own names for the uapi structs
- * of include/uapi/linux/fs.h so that newer headers cannot clash.
- */
-struct cryo_page_region {
-	uint64_t start;
-	uint64_t end;
-	uint64_t categories;
-};
-
-struct cryo_pm_scan_arg {
-	uint64_t size;
-	uint64_t flags;
-	uint64_t start;
-	uint64_t end;
-	uint64_t walk_end;
-	uint64_t vec;
-	uint64_t vec_len;
-	uint64_t max_pages;
-	uint64_t category_inverted;
-	uint64_t category_mask;
-	uint64_t category_anyof_mask;
-	uint64_t return_mask;
-};
-
-#define CRYO_PAGEMAP_SCAN     _IOWR('f', 16, struct cryo_pm_scan_arg)
-#define PM_SCAN_WP_MATCHING   (1 << 0)
-#define PM_SCAN_CHECK_WPASYNC (1 << 1)
-#define PAGE_IS_WRITTEN	      (1 << 1)
-
-/* struct syscall_user_dispatch_config (PTRACE_{GET,SET}_..._CONFIG) */
-struct cryo_sud_config {
-	uint64_t mode;
-	uint64_t selector;
-	uint64_t offset;
-	uint64_t len;
-};
-
-/* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
-struct cryo_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-	uint64_t set_tid;
-	uint64_t set_tid_size;
-};
-
-#define WHY_LEN		 256
-#define CHILD_TIMEOUT_MS 2000
-#define XSTATE_BUF_SIZE	 (64 << 10)
-#define XSAVE_XCR0_OFF	 464 /* sw_reserved: XCR0 in the first 8 bytes */
-#define TRY_PIDS	 8   /* attempts when racing others for a PID */
-
-/* A child's setup, run right after fork; same convention as a probe. */
-typedef int (*child_fn)(void *arg, char *why, size_t len);
-
-/* What a child sends back through its pipe. */
-struct child_msg {
-	int ret;
-	char why[WHY_LEN];
-};
+#include "check.h"
 
 /* Writes "what: strerror(err)" into @why; returns -err. */
-static int fail(char *why, size_t len, int err, const char *what)
+int probe_fail(char *why, size_t len, int err, const char *what)
 {
 	if (err <= 0)
 		err = EIO;
@@ -184,10 +60,10 @@ static int fail(char *why, size_t len, int err, const char *what)
 	return -err;
 }
 
-/* fail() with the current errno. */
-static int fail_errno(char *why, size_t len, const char *what)
+/* probe_fail() with the current errno. */
+int probe_fail_errno(char *why, size_t len, const char *what)
 {
-	return fail(why, len, errno, what);
+	return probe_fail(why, len, errno, what);
 }
 
 static long long now_ms(void)
@@ -198,13 +74,13 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static size_t page_size(void)
+size_t probe_page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* Kills @pid and reaps it; SIGKILL cannot be blocked, so this is bounded. */
-static void child_kill(pid_t pid)
+void probe_child_kill(pid_t pid)
 {
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
@@ -227,7 +103,7 @@ static void child_ended(const siginfo_t *si, char *why, size_t len)
  * WNOHANG so that a kernel that never reports the expected stop makes the
  * probe fail instead of hanging cryo. A stop is consumed and its status
  * stored in @status. An end is only looked at (WNOWAIT), described in
- * @why, and gives -ECHILD: the zombie is reaped by child_kill(), so that
+ * @why, and gives -ECHILD: the zombie is reaped by probe_child_kill(), so that
  * its PID cannot be reused while the probe may still signal it.
  */
 static int wait_child(pid_t pid, int *status, char *why, size_t len)
@@ -239,7 +115,7 @@ static int wait_child(pid_t pid, int *status, char *why, size_t len)
 		si.si_pid = 0;
 		if (waitid(P_PID, (id_t)pid, &si,
 			   WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL))
-			return fail_errno(why, len, "waitid");
+			return probe_fail_errno(why, len, "waitid");
 		if (si.si_pid == pid)
 			break;
 		if (now_ms() > end) {
@@ -255,7 +131,7 @@ static int wait_child(pid_t pid, int *status, char *why, size_t len)
 		return -ECHILD;
 	}
 	if (waitpid(pid, status, __WALL | WNOHANG) != pid)
-		return fail_errno(why, len, "waitpid");
+		return probe_fail_errno(why, len, "waitpid");
 	return 0;
 }
 
@@ -267,8 +143,8 @@ static int wait_child(pid_t pid, int *status, char *why, size_t len)
  * child could not start, died or did not report in time (it is then
  * killed and reaped already). The reason (or detail) lands in @why.
  */
-static int child_run(pid_t *pidp, child_fn fn, void *arg, bool stay, char *why,
-		     size_t len)
+int probe_child_run(pid_t *pidp, child_fn fn, void *arg, bool stay, char *why,
+		    size_t len)
 {
 	struct child_msg msg = {.ret = 0};
 	struct pollfd pfd;
@@ -276,10 +152,10 @@ static int child_run(pid_t *pidp, child_fn fn, void *arg, bool stay, char *why,
 	pid_t pid, parent = getpid();
 
 	if (pipe2(fds, O_CLOEXEC))
-		return fail_errno(why, len, "pipe");
+		return probe_fail_errno(why, len, "pipe");
 	pid = fork();
 	if (pid < 0) {
-		ret = fail_errno(why, len, "fork");
+		ret = probe_fail_errno(why, len, "fork");
 		goto out_close_pipe;
 	}
 	if (pid == 0) {
@@ -302,7 +178,7 @@ static int child_run(pid_t *pidp, child_fn fn, void *arg, bool stay, char *why,
 	pfd = (struct pollfd){.fd = fds[0], .events = POLLIN};
 	ret = poll(&pfd, 1, CHILD_TIMEOUT_MS);
 	if (ret < 0) {
-		ret = fail_errno(why, len, "poll");
+		ret = probe_fail_errno(why, len, "poll");
 		goto out_kill;
 	}
 	if (ret == 0) {
@@ -328,7 +204,7 @@ static int child_run(pid_t *pidp, child_fn fn, void *arg, bool stay, char *why,
 	return 0;
 
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 out_close_pipe:
 	close(fds[0]);
 	if (fds[1] >= 0)
@@ -337,9 +213,9 @@ out_close_pipe:
 }
 
 /* Runs @fn in a forked child that then exits: for state cryo must keep. */
-static int run_in_child(child_fn fn, void *arg, char *why, size_t len)
+int probe_run_in_child(child_fn fn, void *arg, char *why, size_t len)
 {
-	return child_run(NULL, fn, arg, false, why, len);
+	return probe_child_run(NULL, fn, arg, false, why, len);
 }
 
 /*
@@ -351,9 +227,9 @@ static int seize_stop(pid_t pid, char *why, size_t len)
 	int status, ret;
 
 	if (ptrace(PTRACE_SEIZE, pid, 0, 0))
-		return fail_errno(why, len, "PTRACE_SEIZE");
+		return probe_fail_errno(why, len, "PTRACE_SEIZE");
 	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0))
-		return fail_errno(why, len, "PTRACE_INTERRUPT");
+		return probe_fail_errno(why, len, "PTRACE_INTERRUPT");
 	ret = wait_child(pid, &status, why, len);
 	if (ret)
 		return ret;
@@ -371,12 +247,12 @@ static int spawn_stopped(pid_t *pidp, child_fn fn, void *arg, char *why,
 {
 	int ret;
 
-	ret = child_run(pidp, fn, arg, true, why, len);
+	ret = probe_child_run(pidp, fn, arg, true, why, len);
 	if (ret)
 		return ret;
 	ret = seize_stop(*pidp, why, len);
 	if (ret)
-		child_kill(*pidp);
+		probe_child_kill(*pidp);
 	return ret;
 }
 
@@ -402,17 +278,17 @@ static int read_long(const char *path, long *val)
 /* A PID @ahead of @last, wrapped below @max past the reserved range. */
 static pid_t pid_ahead(long last, long ahead, long max)
 {
-	long pid = last + ahead;
+	long pid = last + ahead, span = max > 301 ? max - 300 : 1;
 
 	if (pid >= max)
-		pid = 300 + pid % (max - 300);
+		pid = 300 + pid % span;
 	return (pid_t)pid;
 }
 
 /* The pagemap entry of @addr, from an open pagemap file. */
-static int pagemap_entry(int fd, const void *addr, uint64_t *ent)
+int probe_pagemap_entry(int fd, const void *addr, uint64_t *ent)
 {
-	off_t off = (off_t)((uintptr_t)addr / page_size() * sizeof(*ent));
+	off_t off = (off_t)((uintptr_t)addr / probe_page_size() * sizeof(*ent));
 
 	ssize_t n = pread(fd, ent, sizeof(*ent), off);
 
@@ -433,8 +309,8 @@ int check_seize(char *why, size_t len)
 	if (ret)
 		return ret;
 	if (ptrace(PTRACE_DETACH, pid, 0, 0))
-		ret = fail_errno(why, len, "PTRACE_DETACH");
-	child_kill(pid);
+		ret = probe_fail_errno(why, len, "PTRACE_DETACH");
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -449,13 +325,14 @@ int check_xstate(char *why, size_t len)
 
 	buf = calloc(1, XSTATE_BUF_SIZE);
 	if (!buf)
-		return fail(why, len, ENOMEM, "xstate buffer");
+		return probe_fail(why, len, ENOMEM, "xstate buffer");
 	ret = spawn_stopped(&pid, NULL, NULL, why, len);
 	if (ret)
 		goto out_free;
 	iov = (struct iovec){.iov_base = buf, .iov_len = XSTATE_BUF_SIZE};
 	if (ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, &iov)) {
-		ret = fail_errno(why, len, "PTRACE_GETREGSET NT_X86_XSTATE");
+		ret = probe_fail_errno(why, len,
+				       "PTRACE_GETREGSET NT_X86_XSTATE");
 	} else if (iov.iov_len < XSAVE_XCR0_OFF + sizeof(xcr0)) {
 		snprintf(why, len, "xsave area of only %zu bytes", iov.iov_len);
 		ret = -EPROTO;
@@ -464,7 +341,7 @@ int check_xstate(char *why, size_t len)
 		snprintf(why, len, "%zu bytes, XCR0 %#" PRIx64, iov.iov_len,
 			 xcr0);
 	}
-	child_kill(pid);
+	probe_child_kill(pid);
 out_free:
 	free(buf);
 	return ret;
@@ -477,10 +354,10 @@ static int child_seccomp(void *arg, char *why, size_t len)
 	struct sock_fprog prog = {.len = 1, .filter = &insn};
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return fail_errno(why, len, "PR_SET_NO_NEW_PRIVS");
+		return probe_fail_errno(why, len, "PR_SET_NO_NEW_PRIVS");
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 		    SECCOMP_FILTER_FLAG_LOG, &prog))
-		return fail_errno(why, len, "SECCOMP_SET_MODE_FILTER");
+		return probe_fail_errno(why, len, "SECCOMP_SET_MODE_FILTER");
 	return 0;
 }
 
@@ -497,7 +374,7 @@ int check_seccomp_filter(char *why, size_t len)
 		return ret;
 	n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, NULL);
 	if (n < 0) {
-		ret = fail_errno(why, len, "PTRACE_SECCOMP_GET_FILTER");
+		ret = probe_fail_errno(why, len, "PTRACE_SECCOMP_GET_FILTER");
 		goto out_kill;
 	}
 	if (n != 1 || ptrace(PTRACE_SECCOMP_GET_FILTER, pid, 0, insn) != 1 ||
@@ -507,7 +384,7 @@ int check_seccomp_filter(char *why, size_t len)
 		ret = -EPROTO;
 	}
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -524,13 +401,13 @@ int check_seccomp_metadata(char *why, size_t len)
 		return ret;
 	n = ptrace(PTRACE_SECCOMP_GET_METADATA, pid, sizeof(md), &md);
 	if (n < 0) {
-		ret = fail_errno(why, len, "PTRACE_SECCOMP_GET_METADATA");
+		ret = probe_fail_errno(why, len, "PTRACE_SECCOMP_GET_METADATA");
 	} else if (n != sizeof(md) || md.flags != SECCOMP_FILTER_FLAG_LOG) {
 		snprintf(why, len, "got %ld bytes, flags %#" PRIx64, n,
 			 md.flags);
 		ret = -EPROTO;
 	}
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -544,9 +421,9 @@ int check_seccomp_suspend(char *why, size_t len)
 	if (ret)
 		return ret;
 	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_SUSPEND_SECCOMP))
-		ret = fail_errno(why, len,
-				 "PTRACE_SETOPTIONS PTRACE_O_SUSPEND_SECCOMP");
-	child_kill(pid);
+		ret = probe_fail_errno(
+			why, len, "PTRACE_SETOPTIONS PTRACE_O_SUSPEND_SECCOMP");
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -554,7 +431,8 @@ int check_seccomp_suspend(char *why, size_t len)
 static int child_sud(void *arg, char *why, size_t len)
 {
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0, arg))
-		return fail_errno(why, len, "PR_SET_SYSCALL_USER_DISPATCH");
+		return probe_fail_errno(why, len,
+					"PR_SET_SYSCALL_USER_DISPATCH");
 	return 0;
 }
 
@@ -563,8 +441,8 @@ static int sud_get(pid_t pid, struct cryo_sud_config *cfg, char *why,
 {
 	if (ptrace(PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG, pid, sizeof(*cfg),
 		   cfg))
-		return fail_errno(why, len,
-				  "PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG");
+		return probe_fail_errno(
+			why, len, "PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG");
 	return 0;
 }
 
@@ -573,8 +451,8 @@ static int sud_set(pid_t pid, struct cryo_sud_config *cfg, char *why,
 {
 	if (ptrace(PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG, pid, sizeof(*cfg),
 		   cfg))
-		return fail_errno(why, len,
-				  "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG");
+		return probe_fail_errno(
+			why, len, "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG");
 	return 0;
 }
 
@@ -619,7 +497,7 @@ int check_sud(char *why, size_t len)
 		ret = -EPROTO;
 	}
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -636,13 +514,14 @@ int check_rseq(char *why, size_t len)
 		return ret;
 	n = ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(conf), &conf);
 	if (n < 0)
-		ret = fail_errno(why, len, "PTRACE_GET_RSEQ_CONFIGURATION");
+		ret = probe_fail_errno(why, len,
+				       "PTRACE_GET_RSEQ_CONFIGURATION");
 	else if (!conf.rseq_abi_pointer)
 		snprintf(why, len, "(this libc registers no rseq area)");
 	else
 		snprintf(why, len, "rseq area of %u bytes, signature %#x",
 			 conf.rseq_abi_size, conf.signature);
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -657,17 +536,17 @@ int check_sigmask(char *why, size_t len)
 	if (ret)
 		return ret;
 	if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask))
-		ret = fail_errno(why, len, "PTRACE_GETSIGMASK");
+		ret = probe_fail_errno(why, len, "PTRACE_GETSIGMASK");
 	else if (ptrace(PTRACE_SETSIGMASK, pid, sizeof(set), &set))
-		ret = fail_errno(why, len, "PTRACE_SETSIGMASK");
+		ret = probe_fail_errno(why, len, "PTRACE_SETSIGMASK");
 	else if (ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask))
-		ret = fail_errno(why, len, "PTRACE_GETSIGMASK");
+		ret = probe_fail_errno(why, len, "PTRACE_GETSIGMASK");
 	else if (mask != set) {
 		snprintf(why, len, "set mask %#" PRIx64 ", read back %#" PRIx64,
 			 set, mask);
 		ret = -EPROTO;
 	}
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -680,9 +559,9 @@ static int child_pending(void *arg, char *why, size_t len)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return fail_errno(why, len, "sigprocmask");
+		return probe_fail_errno(why, len, "sigprocmask");
 	if (raise(SIGUSR1))
-		return fail_errno(why, len, "raise");
+		return probe_fail_errno(why, len, "raise");
 	return 0;
 }
 
@@ -696,7 +575,7 @@ static int peek_one(pid_t pid, uint32_t flags, int sig, char *why, size_t len)
 	memset(si, 0, sizeof(si));
 	n = ptrace(PTRACE_PEEKSIGINFO, pid, &args, si);
 	if (n < 0)
-		return fail_errno(why, len, "PTRACE_PEEKSIGINFO");
+		return probe_fail_errno(why, len, "PTRACE_PEEKSIGINFO");
 	if (n != 1 || si[0].si_signo != sig) {
 		snprintf(why, len, "%s queue: %ld entries, first signal %d",
 			 flags ? "shared" : "private", n,
@@ -712,11 +591,11 @@ int check_peeksiginfo(char *why, size_t len)
 	pid_t pid;
 	int ret;
 
-	ret = child_run(&pid, child_pending, NULL, true, why, len);
+	ret = probe_child_run(&pid, child_pending, NULL, true, why, len);
 	if (ret)
 		return ret;
 	if (kill(pid, SIGUSR2)) {
-		ret = fail_errno(why, len, "kill SIGUSR2");
+		ret = probe_fail_errno(why, len, "kill SIGUSR2");
 		goto out_kill;
 	}
 	ret = seize_stop(pid, why, len);
@@ -726,7 +605,7 @@ int check_peeksiginfo(char *why, size_t len)
 		ret = peek_one(pid, PTRACE_PEEKSIGINFO_SHARED, SIGUSR2, why,
 			       len);
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -746,7 +625,8 @@ int check_clone3_set_tid(char *why, size_t len)
 	if (!ret)
 		ret = read_long("/proc/sys/kernel/pid_max", &max);
 	if (ret)
-		return fail(why, len, -ret, "reading ns_last_pid/pid_max");
+		return probe_fail(why, len, -ret,
+				  "reading ns_last_pid/pid_max");
 	for (i = 0; i < TRY_PIDS; i++) {
 		pid_t want = pid_ahead(last, 100 + 37 * i, max);
 		struct cryo_clone_args args = {
@@ -761,8 +641,9 @@ int check_clone3_set_tid(char *why, size_t len)
 		if (got < 0 && errno == EEXIST)
 			continue;
 		if (got < 0)
-			return fail_errno(why, len, "clone3 with set_tid");
-		child_kill((pid_t)got);
+			return probe_fail_errno(why, len,
+						"clone3 with set_tid");
+		probe_child_kill((pid_t)got);
 		if (got != want) {
 			snprintf(why, len, "asked for PID %d, got %ld", want,
 				 got);
@@ -788,30 +669,30 @@ int check_ns_last_pid(char *why, size_t len)
 
 	ret = read_long("/proc/sys/kernel/pid_max", &max);
 	if (ret)
-		return fail(why, len, -ret, "reading pid_max");
+		return probe_fail(why, len, -ret, "reading pid_max");
 	fd = open("/proc/sys/kernel/ns_last_pid", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return fail_errno(why, len, "open ns_last_pid");
+		return probe_fail_errno(why, len, "open ns_last_pid");
 	for (i = 0; i < TRY_PIDS; i++) {
 		ret = read_long("/proc/sys/kernel/ns_last_pid", &last);
 		if (ret) {
-			ret = fail(why, len, -ret, "reading ns_last_pid");
+			ret = probe_fail(why, len, -ret, "reading ns_last_pid");
 			goto out_close;
 		}
 		last = pid_ahead(last, 200 + 37 * i, max - 1);
 		snprintf(buf, sizeof(buf), "%ld", last);
 		if (pwrite(fd, buf, strlen(buf), 0) < 0) {
-			ret = fail_errno(why, len, "write ns_last_pid");
+			ret = probe_fail_errno(why, len, "write ns_last_pid");
 			goto out_close;
 		}
 		pid = fork();
 		if (pid == 0)
 			_exit(0);
 		if (pid < 0) {
-			ret = fail_errno(why, len, "fork");
+			ret = probe_fail_errno(why, len, "fork");
 			goto out_close;
 		}
-		child_kill(pid);
+		probe_child_kill(pid);
 		if (pid == last + 1)
 			goto out_close;
 	}
@@ -831,22 +712,22 @@ int check_pidfd(char *why, size_t len)
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC))
-		return fail_errno(why, len, "pipe");
-	ret = child_run(&pid, NULL, NULL, true, why, len);
+		return probe_fail_errno(why, len, "pipe");
+	ret = probe_child_run(&pid, NULL, NULL, true, why, len);
 	if (ret)
 		goto out_close_pipe;
 	pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0) {
-		ret = fail_errno(why, len, "pidfd_open");
+		ret = probe_fail_errno(why, len, "pidfd_open");
 		goto out_kill;
 	}
 	if (pidfd_send_signal(pidfd, 0, NULL, 0)) {
-		ret = fail_errno(why, len, "pidfd_send_signal");
+		ret = probe_fail_errno(why, len, "pidfd_send_signal");
 		goto out_close_pidfd;
 	}
 	fd = pidfd_getfd(pidfd, pipefd[1], 0);
 	if (fd < 0) {
-		ret = fail_errno(why, len, "pidfd_getfd");
+		ret = probe_fail_errno(why, len, "pidfd_getfd");
 		goto out_close_pidfd;
 	}
 	if (fstat(fd, &taken) || fstat(pipefd[1], &ours) ||
@@ -858,7 +739,7 @@ int check_pidfd(char *why, size_t len)
 out_close_pidfd:
 	close(pidfd);
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 out_close_pipe:
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -883,24 +764,24 @@ int check_process_vm(char *why, size_t len)
 	pid_t pid;
 	int ret;
 
-	ret = child_run(&pid, child_scribble, buf, true, why, len);
+	ret = probe_child_run(&pid, child_scribble, buf, true, why, len);
 	if (ret)
 		return ret;
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != sizeof(got)) {
-		ret = fail_errno(why, len, "process_vm_readv");
+		ret = probe_fail_errno(why, len, "process_vm_readv");
 	} else if (strcmp(got, "child")) {
 		snprintf(why, len, "process_vm_readv read '%.15s'", got);
 		ret = -EPROTO;
 	} else if (process_vm_writev(pid, &src, 1, &remote, 1, 0) !=
 		   sizeof(data)) {
-		ret = fail_errno(why, len, "process_vm_writev");
+		ret = probe_fail_errno(why, len, "process_vm_writev");
 	} else if (process_vm_readv(pid, &local, 1, &remote, 1, 0) !=
 			   sizeof(got) ||
 		   strcmp(got, "written")) {
 		snprintf(why, len, "process_vm_writev did not stick");
 		ret = -EPROTO;
 	}
-	child_kill(pid);
+	probe_child_kill(pid);
 	return ret;
 }
 
@@ -911,7 +792,7 @@ int check_process_vm(char *why, size_t len)
  */
 int check_proc_mem(char *why, size_t len)
 {
-	size_t psz = page_size();
+	size_t psz = probe_page_size();
 	char path[64], got[8];
 	int fd, ret;
 	char *page;
@@ -919,18 +800,18 @@ int check_proc_mem(char *why, size_t len)
 
 	page = mmap(NULL, psz, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
-		return fail_errno(why, len, "mmap");
+		return probe_fail_errno(why, len, "mmap");
 	ret = spawn_stopped(&pid, NULL, NULL, why, len);
 	if (ret)
 		goto out_unmap;
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		ret = fail_errno(why, len, "open /proc/PID/mem");
+		ret = probe_fail_errno(why, len, "open /proc/PID/mem");
 		goto out_kill;
 	}
 	if (pwrite(fd, "cryo", 5, (off_t)(uintptr_t)page) != 5) {
-		ret = fail_errno(why, len, "write to a read-only page");
+		ret = probe_fail_errno(why, len, "write to a read-only page");
 	} else if (pread(fd, got, 5, (off_t)(uintptr_t)page) != 5 ||
 		   strcmp(got, "cryo") || page[0]) {
 		snprintf(why, len, "the write did not land in the child only");
@@ -938,7 +819,7 @@ int check_proc_mem(char *why, size_t len)
 	}
 	close(fd);
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 out_unmap:
 	munmap(page, psz);
 	return ret;
@@ -953,17 +834,17 @@ int check_kcmp(char *why, size_t len)
 
 	a = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (a < 0)
-		return fail_errno(why, len, "open /dev/null");
+		return probe_fail_errno(why, len, "open /dev/null");
 	b = fcntl(a, F_DUPFD_CLOEXEC, 0);
 	c = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (b < 0 || c < 0) {
-		ret = fail_errno(why, len, "open/dup");
+		ret = probe_fail_errno(why, len, "open/dup");
 		goto out_close;
 	}
 	same = syscall(SYS_kcmp, self, self, KCMP_FILE, a, b);
 	other = syscall(SYS_kcmp, self, self, KCMP_FILE, a, c);
 	if (same < 0 || other < 0)
-		ret = fail_errno(why, len, "kcmp KCMP_FILE");
+		ret = probe_fail_errno(why, len, "kcmp KCMP_FILE");
 	else if (same != 0 || other == 0) {
 		snprintf(why, len, "dup'ed fds compare %ld, distinct %ld", same,
 			 other);
@@ -1032,9 +913,9 @@ static int child_mm_map(void *arg, char *why, size_t len)
 
 	ret = self_mm_map(&map);
 	if (ret)
-		return fail(why, len, -ret, "reading /proc/self/stat");
+		return probe_fail(why, len, -ret, "reading /proc/self/stat");
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof(map), 0))
-		return fail_errno(why, len, "PR_SET_MM_MAP");
+		return probe_fail_errno(why, len, "PR_SET_MM_MAP");
 	return 0;
 }
 
@@ -1047,13 +928,13 @@ int check_prctl_mm_map(char *why, size_t len)
 	unsigned int size = 0;
 
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0))
-		return fail_errno(why, len, "PR_SET_MM_MAP_SIZE");
+		return probe_fail_errno(why, len, "PR_SET_MM_MAP_SIZE");
 	if (size != sizeof(struct prctl_mm_map)) {
 		snprintf(why, len, "PR_SET_MM_MAP_SIZE says %u, cryo has %zu",
 			 size, sizeof(struct prctl_mm_map));
 		return -EPROTO;
 	}
-	return run_in_child(child_mm_map, NULL, why, len);
+	return probe_run_in_child(child_mm_map, NULL, why, len);
 }
 
 /* /proc/PID/map_files links to, and reopens, a child's mapped file. */
@@ -1061,7 +942,7 @@ int check_map_files(char *why, size_t len)
 {
 	struct stat want, got;
 	char path[96], link[256];
-	size_t psz = page_size();
+	size_t psz = probe_page_size();
 	int fd, mfd, ret;
 	ssize_t n;
 	char *map;
@@ -1069,25 +950,26 @@ int check_map_files(char *why, size_t len)
 
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail_errno(why, len, "open /proc/self/exe");
+		return probe_fail_errno(why, len, "open /proc/self/exe");
 	map = mmap(NULL, psz, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
-		ret = fail_errno(why, len, "mmap");
+		ret = probe_fail_errno(why, len, "mmap");
 		goto out_close;
 	}
-	ret = child_run(&pid, NULL, NULL, true, why, len);
+	ret = probe_child_run(&pid, NULL, NULL, true, why, len);
 	if (ret)
 		goto out_unmap;
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid,
 		 (unsigned long)map, (unsigned long)(map + psz));
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0) {
-		ret = fail_errno(why, len, "readlink /proc/PID/map_files");
+		ret = probe_fail_errno(why, len,
+				       "readlink /proc/PID/map_files");
 		goto out_kill;
 	}
 	mfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (mfd < 0) {
-		ret = fail_errno(why, len, "open /proc/PID/map_files");
+		ret = probe_fail_errno(why, len, "open /proc/PID/map_files");
 		goto out_kill;
 	}
 	if (fstat(mfd, &got) || fstat(fd, &want) || got.st_ino != want.st_ino ||
@@ -1097,7 +979,7 @@ int check_map_files(char *why, size_t len)
 	}
 	close(mfd);
 out_kill:
-	child_kill(pid);
+	probe_child_kill(pid);
 out_unmap:
 	munmap(map, psz);
 out_close:
@@ -1116,479 +998,19 @@ int check_memfd(char *why, size_t len)
 		fd = memfd_create("cryo-check",
 				  MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return fail_errno(why, len, "memfd_create");
+		return probe_fail_errno(why, len, "memfd_create");
 	if (pwrite(fd, "cryo", 5, 0) != 5 || pread(fd, got, 5, 0) != 5) {
-		ret = fail_errno(why, len, "memfd write/read");
+		ret = probe_fail_errno(why, len, "memfd write/read");
 	} else if (strcmp(got, "cryo")) {
 		snprintf(why, len, "memfd read back '%.7s'", got);
 		ret = -EPROTO;
 	} else if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW) ||
 		   (seals = fcntl(fd, F_GET_SEALS)) < 0) {
-		ret = fail_errno(why, len, "memfd seals");
+		ret = probe_fail_errno(why, len, "memfd seals");
 	} else if (!(seals & F_SEAL_GROW)) {
 		snprintf(why, len, "seals read back as %#x", seals);
 		ret = -EPROTO;
 	}
 	close(fd);
 	return ret;
-}
-
-/* ---- memory tracking ------------------------------------------------- */
-
-/*
- * A userfaultfd: the syscall first, /dev/userfaultfd (root or group
- * access, no CAP_SYS_PTRACE needed) if that is refused. Returns the fd
- * or -errno.
- */
-static int uffd_open(char *why, size_t len)
-{
-	int fd, dev;
-
-	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0 || errno != EPERM)
-		return fd >= 0 ? fd : fail_errno(why, len, "userfaultfd");
-	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return fail_errno(why, len, "userfaultfd and /dev/userfaultfd");
-	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		fd = fail_errno(why, len, "USERFAULTFD_IOC_NEW");
-	close(dev);
-	return fd;
-}
-
-/* UFFDIO_API asking for asynchronous write-protection. */
-static int uffd_api(int fd, uint64_t *features, char *why, size_t len)
-{
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
-	};
-
-	if (ioctl(fd, UFFDIO_API, &api))
-		return fail_errno(why, len,
-				  "UFFDIO_API WP_ASYNC|WP_UNPOPULATED");
-	if (features)
-		*features = api.features;
-	return 0;
-}
-
-/* The features cryo's dirty tracking needs are accepted. */
-int check_userfaultfd(char *why, size_t len)
-{
-	uint64_t features;
-	int fd, ret;
-
-	fd = uffd_open(why, len);
-	if (fd < 0)
-		return fd;
-	ret = uffd_api(fd, &features, why, len);
-	if (!ret)
-		snprintf(why, len, "features %#" PRIx64, features);
-	close(fd);
-	return ret;
-}
-
-/*
- * Arms async write-protection over @size bytes at @area, as pre-dump does
- * to track writes. Returns the userfaultfd, which must stay open for the
- * registration to last, or -errno. Only ever called in a child: a kernel
- * that ignored WP_ASYNC would block a write there, not in cryo.
- */
-static int uffd_wp_arm(void *area, size_t size, char *why, size_t len)
-{
-	struct uffdio_register reg = {
-		.range = {.start = (uintptr_t)area, .len = size},
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-	struct uffdio_writeprotect wp = {
-		.range = {.start = (uintptr_t)area, .len = size},
-		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
-	};
-	int fd, ret;
-
-	fd = uffd_open(why, len);
-	if (fd < 0)
-		return fd;
-	ret = uffd_api(fd, NULL, why, len);
-	if (ret)
-		goto out_close;
-	if (ioctl(fd, UFFDIO_REGISTER, &reg)) {
-		ret = fail_errno(why, len, "UFFDIO_REGISTER MODE_WP");
-		goto out_close;
-	}
-	if (ioctl(fd, UFFDIO_WRITEPROTECT, &wp)) {
-		ret = fail_errno(why, len, "UFFDIO_WRITEPROTECT");
-		goto out_close;
-	}
-	return fd;
-
-out_close:
-	close(fd);
-	return ret;
-}
-
-/*
- * In a child: two present pages are write-protected (pagemap bit 57 set);
- * a write to one goes through at once (WP_ASYNC) and clears its bit only.
- */
-static int child_uffd_wp(void *arg, char *why, size_t len)
-{
-	size_t psz = page_size();
-	uint64_t e0, e1, d0, d1;
-	int uffd, pm, ret;
-	char *area;
-
-	area = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return fail_errno(why, len, "mmap");
-	memset(area, 1, 2 * psz);
-	uffd = uffd_wp_arm(area, 2 * psz, why, len);
-	if (uffd < 0)
-		return uffd;
-	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (pm < 0)
-		return fail_errno(why, len, "open /proc/self/pagemap");
-	ret = pagemap_entry(pm, area, &e0);
-	if (!ret)
-		ret = pagemap_entry(pm, area + psz, &e1);
-	area[psz] = 2;
-	if (!ret)
-		ret = pagemap_entry(pm, area, &d0);
-	if (!ret)
-		ret = pagemap_entry(pm, area + psz, &d1);
-	if (ret)
-		return fail(why, len, -ret, "reading /proc/self/pagemap");
-	if (!(e0 & e1 & d0 & PM_UFFD_WP) || (d1 & PM_UFFD_WP)) {
-		snprintf(why, len,
-			 "uffd-wp bits %d%d, %d%d after writing page 1",
-			 !!(e0 & PM_UFFD_WP), !!(e1 & PM_UFFD_WP),
-			 !!(d0 & PM_UFFD_WP), !!(d1 & PM_UFFD_WP));
-		return -EPROTO;
-	}
-	return 0;
-}
-
-int check_uffd_wp(char *why, size_t len)
-{
-	return run_in_child(child_uffd_wp, NULL, why, len);
-}
-
-/*
- * In the child, on the probe's 4-page area: pages 0-1 present, 2-3 not;
- * arm write-protection, then write pages 1 and 3.
- */
-static int child_scan_area(void *arg, char *why, size_t len)
-{
-	size_t psz = page_size();
-	char *area = arg;
-	int uffd;
-
-	memset(area, 1, 2 * psz);
-	uffd = uffd_wp_arm(area, 4 * psz, why, len);
-	if (uffd < 0)
-		return uffd;
-	area[psz] = 2;
-	area[3 * psz] = 2;
-	return 0; /* the uffd stays open: closing it would unregister */
-}
-
-/* One PAGEMAP_SCAN for written pages that write-protects them again. */
-static long pagemap_scan(int pm, char *area, size_t size,
-			 struct cryo_page_region *vec, size_t nr)
-{
-	struct cryo_pm_scan_arg arg = {
-		.size = sizeof(arg),
-		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
-		.start = (uintptr_t)area,
-		.end = (uintptr_t)area + size,
-		.vec = (uintptr_t)vec,
-		.vec_len = nr,
-		.category_mask = PAGE_IS_WRITTEN,
-		.return_mask = PAGE_IS_WRITTEN,
-	};
-
-	return ioctl(pm, CRYO_PAGEMAP_SCAN, &arg);
-}
-
-/*
- * Scans the child's pagemap from here, as pre-dump does: exactly pages 1
- * and 3 are reported written, and a second scan finds nothing, because
- * the first one protected them again.
- */
-int check_pagemap_scan(char *why, size_t len)
-{
-	size_t psz = page_size(), size = 4 * psz;
-	struct cryo_page_region vec[4];
-	char path[64], *area;
-	long n1, n2;
-	int pm, ret;
-	pid_t pid;
-
-	area = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return fail_errno(why, len, "mmap");
-	ret = child_run(&pid, child_scan_area, area, true, why, len);
-	if (ret)
-		goto out_unmap;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	pm = open(path, O_RDONLY | O_CLOEXEC);
-	if (pm < 0) {
-		ret = fail_errno(why, len, "open /proc/PID/pagemap");
-		goto out_kill;
-	}
-	n1 = pagemap_scan(pm, area, size, vec, 4);
-	if (n1 < 0) {
-		ret = fail_errno(why, len, "PAGEMAP_SCAN");
-		goto out_close;
-	}
-	if (n1 != 2 || vec[0].start != (uintptr_t)area + psz ||
-	    vec[0].end != (uintptr_t)area + 2 * psz ||
-	    vec[1].start != (uintptr_t)area + 3 * psz ||
-	    vec[1].end != (uintptr_t)area + 4 * psz) {
-		snprintf(why, len,
-			 "written pages 1 and 3, scan found %ld regions", n1);
-		ret = -EPROTO;
-		goto out_close;
-	}
-	n2 = pagemap_scan(pm, area, size, vec, 4);
-	if (n2 != 0) {
-		snprintf(why, len, "a second scan found %ld regions, not 0",
-			 n2);
-		ret = -EPROTO;
-	}
-out_close:
-	close(pm);
-out_kill:
-	child_kill(pid);
-out_unmap:
-	munmap(area, size);
-	return ret;
-}
-
-/*
- * In a child: clear soft-dirty bits, write a page, look for bit 55. A
- * kernel without CONFIG_MEM_SOFT_DIRTY never sets it.
- */
-static int child_soft_dirty(void *arg, char *why, size_t len)
-{
-	size_t psz = page_size();
-	uint64_t ent;
-	int fd, ret;
-	char *page;
-
-	page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return fail_errno(why, len, "mmap");
-	page[0] = 1;
-	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail_errno(why, len, "open /proc/self/clear_refs");
-	if (write(fd, "4", 1) != 1)
-		return fail_errno(why, len, "clear_refs 4");
-	close(fd);
-	page[0] = 2;
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail_errno(why, len, "open /proc/self/pagemap");
-	ret = pagemap_entry(fd, page, &ent);
-	if (ret)
-		return fail(why, len, -ret, "reading /proc/self/pagemap");
-	if (!(ent & PM_SOFT_DIRTY)) {
-		snprintf(why, len,
-			 "pagemap bit 55 never set after a write "
-			 "(CONFIG_MEM_SOFT_DIRTY off)");
-		return -EOPNOTSUPP;
-	}
-	return 0;
-}
-
-int check_soft_dirty(char *why, size_t len)
-{
-	return run_in_child(child_soft_dirty, NULL, why, len);
-}
-
-/* ---- network --------------------------------------------------------- */
-
-/*
- * A loopback connection: enter repair mode, read the send queue's
- * sequence number and the window, leave repair mode.
- */
-int check_tcp_repair(char *why, size_t len)
-{
-	struct sockaddr_in addr = {.sin_family = AF_INET};
-	int lsk, csk, ask, ret = 0, on = 1, off = TCP_REPAIR_OFF;
-	int q = TCP_SEND_QUEUE;
-	socklen_t alen = sizeof(addr);
-	struct tcp_repair_window win;
-	socklen_t wlen = sizeof(win);
-	uint32_t seq;
-	socklen_t slen = sizeof(seq);
-
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lsk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lsk < 0)
-		return fail_errno(why, len, "socket");
-	if (bind(lsk, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    listen(lsk, 1) ||
-	    getsockname(lsk, (struct sockaddr *)&addr, &alen)) {
-		ret = fail_errno(why, len, "listen on 127.0.0.1");
-		goto out_close_lsk;
-	}
-	csk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (csk < 0) {
-		ret = fail_errno(why, len, "socket");
-		goto out_close_lsk;
-	}
-	if (connect(csk, (struct sockaddr *)&addr, sizeof(addr))) {
-		ret = fail_errno(why, len, "connect to 127.0.0.1");
-		goto out_close_csk;
-	}
-	ask = accept4(lsk, NULL, NULL, SOCK_CLOEXEC);
-	if (ask < 0) {
-		ret = fail_errno(why, len, "accept");
-		goto out_close_csk;
-	}
-	if (setsockopt(csk, SOL_TCP, TCP_REPAIR, &on, sizeof(on))) {
-		ret = fail_errno(why, len, "TCP_REPAIR on");
-		goto out_close_ask;
-	}
-	if (setsockopt(csk, SOL_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
-		ret = fail_errno(why, len, "TCP_REPAIR_QUEUE");
-	else if (getsockopt(csk, SOL_TCP, TCP_QUEUE_SEQ, &seq, &slen))
-		ret = fail_errno(why, len, "TCP_QUEUE_SEQ");
-	else if (getsockopt(csk, SOL_TCP, TCP_REPAIR_WINDOW, &win, &wlen))
-		ret = fail_errno(why, len, "TCP_REPAIR_WINDOW");
-	if (setsockopt(csk, SOL_TCP, TCP_REPAIR, &off, sizeof(off)) && !ret)
-		ret = fail_errno(why, len, "TCP_REPAIR off");
-out_close_ask:
-	close(ask);
-out_close_csk:
-	close(csk);
-out_close_lsk:
-	close(lsk);
-	return ret;
-}
-
-/* ---- namespaces and timers ------------------------------------------- */
-
-/*
- * In a child: unshares each namespace kind on its own, the user namespace
- * last (after it the child has no privilege left outside it), and lists
- * the ones refused.
- */
-static int child_namespaces(void *arg, char *why, size_t len)
-{
-	static const struct {
-		int flag;
-		const char *name;
-	} kinds[] = {
-		{CLONE_NEWPID, "pid"},	 {CLONE_NEWNS, "mnt"},
-		{CLONE_NEWNET, "net"},	 {CLONE_NEWUTS, "uts"},
-		{CLONE_NEWIPC, "ipc"},	 {CLONE_NEWCGROUP, "cgroup"},
-		{CLONE_NEWTIME, "time"}, {CLONE_NEWUSER, "user"},
-	};
-	size_t i, used = 0;
-	int ret = 0;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const char *err;
-
-		if (!unshare(kinds[i].flag))
-			continue;
-		ret = -errno;
-		err = strerrorname_np(errno);
-		if (used < len)
-			used += (size_t)snprintf(
-				why + used, len - used, "%s%s (%s)",
-				used ? ", " : "unshare refused: ",
-				kinds[i].name, err ? err : "?");
-	}
-	return ret;
-}
-
-int check_namespaces(char *why, size_t len)
-{
-	return run_in_child(child_namespaces, NULL, why, len);
-}
-
-/*
- * In a child: a new time namespace takes a monotonic offset of 100 s
- * before any task enters it; a grandchild (the first task in it) sees the
- * clock 100 s ahead.
- */
-static int child_time_ns(void *arg, char *why, size_t len)
-{
-	static const char offs[] = "monotonic 100 0\n";
-	struct timespec t0, t1;
-	int fd, status;
-	pid_t pid;
-
-	if (unshare(CLONE_NEWTIME))
-		return fail_errno(why, len, "unshare CLONE_NEWTIME");
-	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail_errno(why, len, "open /proc/self/timens_offsets");
-	if (write(fd, offs, sizeof(offs) - 1) != sizeof(offs) - 1)
-		return fail_errno(why, len, "write timens_offsets");
-	close(fd);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pid = fork();
-	if (pid < 0)
-		return fail_errno(why, len, "fork");
-	if (pid == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		_exit(t1.tv_sec - t0.tv_sec >= 99 && t1.tv_sec - t0.tv_sec < 110
-			      ? 0
-			      : 1);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return fail_errno(why, len, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, len,
-			 "the offset did not show inside the namespace");
-		return -EPROTO;
-	}
-	return 0;
-}
-
-int check_time_ns(char *why, size_t len)
-{
-	return run_in_child(child_time_ns, NULL, why, len);
-}
-
-#define TIMER_ID_WANTED 42
-
-/* In a child: with restore ids on, timer_create takes the id asked for. */
-static int child_timer_ids(void *arg, char *why, size_t len)
-{
-	struct sigevent sev = {.sigev_notify = SIGEV_NONE};
-	int id = TIMER_ID_WANTED; /* the kernel reads the wanted id from here */
-	int ret = 0;
-
-	if (prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON,
-		  0, 0, 0))
-		return fail_errno(why, len, "PR_TIMER_CREATE_RESTORE_IDS on");
-	/* the raw syscall: glibc's timer_create passes its own id variable */
-	if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &sev, &id))
-		return fail_errno(why, len, "timer_create");
-	if (id != TIMER_ID_WANTED) {
-		snprintf(why, len, "asked for timer id %d, got %d",
-			 TIMER_ID_WANTED, id);
-		ret = -EPROTO;
-	}
-	syscall(SYS_timer_delete, id);
-	if (prctl(PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF,
-		  0, 0, 0) &&
-	    !ret)
-		ret = fail_errno(why, len, "PR_TIMER_CREATE_RESTORE_IDS off");
-	return ret;
-}
-
-int check_timer_ids(char *why, size_t len)
-{
-	return run_in_child(child_timer_ids, NULL, why, len);
 }

@@ -13,25 +13,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "cryo.h"
 #include "log.h"
 
 #define WHY_LEN	   256
 #define NAME_WIDTH 20
-
-/*
- * The probes (check-probes.c). Declared with the same function type there
- * and here, so that a definition straying from it won't build. Each
- * returns 0 or a negative errno, with a reason (or a detail) in @why.
- */
-typedef int probe_fn(char *why, size_t len);
-probe_fn check_seize, check_xstate, check_seccomp_filter,
-	check_seccomp_metadata, check_seccomp_suspend, check_sud, check_rseq,
-	check_sigmask, check_peeksiginfo, check_clone3_set_tid,
-	check_ns_last_pid, check_pidfd, check_process_vm, check_proc_mem,
-	check_kcmp, check_prctl_mm_map, check_map_files, check_memfd,
-	check_userfaultfd, check_uffd_wp, check_pagemap_scan, check_soft_dirty,
-	check_tcp_repair, check_namespaces, check_time_ns, check_timer_ids;
 
 /*
  * One feature: its name on the command line, what it is, whether cryo

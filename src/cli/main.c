@@ -46,7 +46,7 @@ static const struct command commands[] = {
 	{"check", cmd_check, "probe the kernel features cryo uses",
 	 "check [--feature NAME] [--all]\n"
 	 "  --feature NAME          probe one feature only\n"
-	 "  --all                   also probe optional features\n"},
+	 "  --all                   optional features count for the exit status too\n"},
 	{"pre-dump", NULL, "dump memory and keep tracking writes",
 	 "pre-dump -t PID -D DIR\n", "step 9"},
 	{"page-server", NULL, "receive page data over TCP",
