@@ -37,6 +37,7 @@ CR_BINS   := $(CR_SRCS:%.c=$(BUILD)/%)
 APP_SRCS  := $(wildcard tests/apps/*.c)
 APP_BINS  := $(APP_SRCS:%.c=$(BUILD)/%)
 
+FUZZ_BIN  := $(BUILD)/fuzz/img_reader
 LIBIMG_A  := $(BUILD)/libcryo-img.a
 LIBIMG_SO := $(BUILD)/libcryo-img.so
 CRYO      := $(BUILD)/cryo
@@ -78,7 +79,10 @@ $(BUILD)/tests/apps/%: tests/apps/%.c $(CRLIB_OBJS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/cr/lib -MMD -MP $< -o $@ $(CRLIB_OBJS) -lpthread $(ALL_LDFLAGS)
 
-tests: all $(UNIT_BINS) $(CR_BINS) $(APP_BINS)
+tests: all $(UNIT_BINS) $(CR_BINS) $(APP_BINS) $(FUZZ_BIN)
+
+# The test library's objects are not intermediates: keep them.
+.SECONDARY: $(CRLIB_OBJS)
 
 setup:
 	@bash scripts/setup.sh
@@ -101,7 +105,6 @@ lint:
 		-Iinclude -Isrc -Ilib/img -Itests/cr/lib include lib src tests
 	@echo "lint: clean"
 
-FUZZ_BIN := $(BUILD)/fuzz/img_reader
 fuzz-build: $(FUZZ_BIN)
 $(FUZZ_BIN): tests/fuzz/img_reader.c $(IMG_SRCS) include/cryo/img.h lib/img/img-internal.h
 	@mkdir -p $(dir $@)

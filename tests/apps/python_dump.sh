@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Acceptance test with a real program: a python3 process holding a
+# 100,000-entry dict and a ticking thread is dumped with -R (it must go on
+# running, untraced, with the same data, its thread still ticking), then
+# dumped without -R (it must be gone). Each image must decode with
+# `cryo show --summary`. Restore is not tested here yet.
+#
+# Exit: 0 pass, 1 fail ("FAIL: reason" as the last line), 77 skip.
+# Environment: BUILD, CRYO, PYTHON (python3), KEEP=1 keeps the work dir.
+set -u
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+BUILD=$(resolve_build "${BUILD:-build}")
+CRYO=${CRYO:-$BUILD/cryo}
+PYTHON=${PYTHON:-python3}
+CMD_TIMEOUT=${CMD_TIMEOUT:-120}
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+	echo "SKIP: $PYTHON is not installed"
+	exit 77
+fi
+if [[ ! -x $CRYO ]]; then
+	echo "FAIL: no cryo binary $CRYO (run make)"
+	exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cryo-python.XXXXXX") || exit 1
+APP=$WORK/app.py # its path on the command line marks our process
+failed=0
+pid=
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	kill_bg
+	kill_marked "$APP" ${pid:+"$pid"} ||
+		echo "could not kill the python process $pid"
+	if [[ ${KEEP:-0} == 1 || $failed == 1 ]]; then
+		echo "work directory kept: $WORK"
+	else
+		rm -rf -- "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+fail() {
+	failed=1
+	echo "FAIL: $*"
+	exit 1
+}
+
+cat >"$APP" <<'EOF'
+import hashlib, os, signal, sys, threading, time
+
+work = sys.argv[1]
+os.setsid()  # its own session: the dumped tree is self-contained
+
+data = {i: "value-%d-%d" % (i, i * i) for i in range(100000)}
+ticks = [0]
+answers = [0]
+
+
+def checksum():
+    h = hashlib.sha256()
+    for k in sorted(data):
+        h.update(("%d=%s;" % (k, data[k])).encode())
+    return h.hexdigest()
+
+
+def ticker():
+    while True:
+        ticks[0] += 1
+        time.sleep(0.01)
+
+
+def put(name, text):
+    tmp = os.path.join(work, name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, os.path.join(work, name))
+
+
+def on_usr1(signum, frame):
+    answers[0] += 1
+    put("answer", "%d %s %d %d\n" % (answers[0], checksum(), ticks[0],
+                                     len(data)))
+
+
+signal.signal(signal.SIGUSR1, on_usr1)
+threading.Thread(target=ticker, name="ticker", daemon=True).start()
+put("pid", "%d\n" % os.getpid())
+while True:
+    signal.pause()
+EOF
+
+# ask N: sends SIGUSR1 and waits for answer number N, read into ANSWER
+# (an array: number, checksum, ticks, entries).
+ANSWER=()
+ask() {
+	local n=$1
+	kill -USR1 "$pid" 2>/dev/null || fail "cannot signal python (pid $pid)"
+	wait_for_line "^$n " "$WORK/answer" 20 ||
+		fail "python (pid $pid, state $(pid_state "$pid" || echo gone)) did not answer request $n within 20s"
+	read -r -a ANSWER <"$WORK/answer"
+	((${#ANSWER[@]} == 4)) || fail "malformed answer: ${ANSWER[*]}"
+}
+
+# dump TAG [-R]: cryo dump into $WORK/TAG, then show --summary.
+dump() {
+	local tag=$1 rc
+	shift
+	run_bg timeout -k 5 "$CMD_TIMEOUT" "$CRYO" dump -t "$pid" -D "$WORK/$tag" \
+		-o dump.log -v4 "$@" </dev/null >"$WORK/$tag.out" 2>&1
+	rc=$?
+	if ((rc)); then
+		show_tail "$WORK/$tag.out"
+		show_tail "$WORK/$tag/dump.log"
+		fail "cryo dump $* failed (exit $rc): $(last_line "$WORK/$tag.out")"
+	fi
+	run_bg timeout -k 5 "$CMD_TIMEOUT" "$CRYO" show --summary "$WORK/$tag" \
+		</dev/null >"$WORK/$tag.summary" 2>&1
+	rc=$?
+	if ((rc)); then
+		show_tail "$WORK/$tag.summary"
+		fail "cryo show --summary $tag failed (exit $rc)"
+	fi
+	echo "dump $tag${*:+ $*}: ok, $(wc -c <"$WORK/$tag/cryo.img" 2>/dev/null || echo '?') bytes"
+	head -n 5 "$WORK/$tag.summary" | sed 's/^/    /'
+}
+
+"$PYTHON" "$APP" "$WORK" </dev/null >"$WORK/python.log" 2>&1 &
+launched=$!
+wait_for_file "$WORK/pid" 30 || {
+	show_tail "$WORK/python.log"
+	fail "python did not start within 30s"
+}
+pid=$(<"$WORK/pid")
+# the pid python reports must be the process we started (no wrapper left)
+[[ $pid == "$launched" ]] ||
+	echo "note: python runs as pid $pid (launched as $launched via a wrapper)"
+pid_alive "$pid" || fail "python (pid $pid) is not running"
+echo "python running as pid $pid"
+
+ask 1
+n1=${ANSWER[0]} sum1=${ANSWER[1]} ticks1=${ANSWER[2]} len1=${ANSWER[3]}
+[[ $n1 == 1 && $len1 == 100000 ]] || fail "bad first answer: $n1 $sum1 $ticks1 $len1"
+echo "before: checksum $sum1, ticks $ticks1"
+
+dump img-R -R
+pid_alive "$pid" || fail "python is not running after dump -R"
+wait_untraced "$pid" 2 ||
+	fail "python still traced or stopped after dump -R: $(pid_tracers "$pid" | tr '\n' ' ')"
+
+ask 2
+n2=${ANSWER[0]} sum2=${ANSWER[1]} ticks2=${ANSWER[2]} len2=${ANSWER[3]}
+[[ $n2 == 2 ]] || fail "bad second answer: $n2"
+[[ $sum2 == "$sum1" && $len2 == "$len1" ]] ||
+	fail "the dict changed across dump -R: checksum $sum2 (was $sum1), $len2 entries"
+# the thread must tick on: ask until the count moves (bounded)
+for i in 3 4 5 6 7 8 9 10; do
+	((ticks2 > ticks1)) && break
+	sleep 0.2
+	ask "$i"
+	ticks2=${ANSWER[2]}
+done
+((ticks2 > ticks1)) || fail "the python thread stopped ticking after dump -R ($ticks2)"
+echo "after dump -R: checksum $sum2, ticks $ticks2: still running"
+
+dump img-kill
+wait_pid_gone "$pid" 10 || fail "python still runs 10s after dump without -R (state $(pid_state "$pid"))"
+{ wait "$launched"; } 2>/dev/null # reap it (our child), quietly
+echo "after dump: python is gone"
+echo "PASS: dump -R keeps python running and intact; dump kills it"
+exit 0
