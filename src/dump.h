@@ -15,7 +15,7 @@ struct dump_ctx {
 	struct cryo_ctx *c;
 	struct cryo_img_writer *w;
 	struct pstree tree;
-	uint64_t nr_pages;   /* pages written */
+	uint64_t nr_pages; /* pages written */
 	uint64_t nr_vmas;
 };
 
