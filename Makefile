@@ -106,7 +106,8 @@ lint:
 	@echo "lint: clean"
 
 fuzz-build: $(FUZZ_BIN)
-$(FUZZ_BIN): tests/fuzz/img_reader.c $(IMG_SRCS) include/cryo/img.h lib/img/img-internal.h
+$(FUZZ_BIN): tests/fuzz/img_reader.c tests/unit/img-test.h $(IMG_SRCS) include/cryo/img.h \
+		lib/img/img-internal.h
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ilib/img \
 		-fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/img_reader.c $(IMG_SRCS)

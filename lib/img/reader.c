@@ -39,6 +39,7 @@ struct cryo_img_reader {
 	uint32_t want_crc, crc;
 	unsigned char *pbuf;
 	uint64_t pcap;
+	uint64_t ppos; /* cryo_img_read() position in a loaded payload */
 	bool loaded;
 	uint64_t pages_due; /* PAGES bytes announced by the last PAGEMAP */
 	bool pagemap_open;  /* a PAGEMAP waits for its PAGES */
@@ -170,7 +171,7 @@ int cryo_img_payload(struct cryo_img_reader *r, const void **p)
 	}
 	if (r->left != r->cur.len)
 		return fail(r, -EINVAL, &r->cur, "payload already partly read");
-	if (r->cur.len > r->max_payload)
+	if (r->cur.len > r->max_payload || r->cur.len >= SIZE_MAX)
 		return fail(r, -EFBIG, &r->cur,
 			    "payload of %llu bytes exceeds the %llu-byte limit",
 			    (unsigned long long)r->cur.len,
@@ -188,6 +189,7 @@ int cryo_img_payload(struct cryo_img_reader *r, const void **p)
 		return (int)n;
 	r->pbuf[r->cur.len] = 0; /* tails may be read as strings */
 	r->loaded = true;
+	r->ppos = 0;
 	*p = r->pbuf;
 	return 0;
 }
@@ -197,11 +199,11 @@ ssize_t cryo_img_read(struct cryo_img_reader *r, void *buf, size_t n)
 	if (r->error)
 		return r->error;
 	if (r->loaded) {
-		uint64_t at = r->cur.len - r->left;
-		size_t k = n < r->left ? n : r->left;
+		uint64_t rest = r->cur.len - r->ppos;
+		size_t k = n < rest ? n : (size_t)rest;
 
-		memcpy(buf, r->pbuf + at, k);
-		r->left -= k;
+		memcpy(buf, r->pbuf + r->ppos, k);
+		r->ppos += k;
 		return (ssize_t)k;
 	}
 	return payload_get(r, buf, n);
@@ -395,7 +397,8 @@ static int read_rec_hdr(struct cryo_img_reader *r)
 	r->crc = 0;
 	r->loaded = false;
 	r->chain_before = r->chain_crc;
-	r->chain_crc = cryo_crc32c(r->chain_crc, &h, sizeof(h));
+	r->chain_crc = cryo_crc32c(r->chain_crc, &h,
+				   offsetof(struct cryo_img_rec_hdr, hdr_crc));
 	r->seq++;
 	return 0;
 }

@@ -127,7 +127,8 @@ int cryo_img_writev(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
 		ret = wput(w, iov[i].iov_base, iov[i].iov_len);
 	if (ret)
 		return ret;
-	w->chain_crc = cryo_crc32c(w->chain_crc, &h, sizeof(h));
+	w->chain_crc = cryo_crc32c(w->chain_crc, &h,
+				   offsetof(struct cryo_img_rec_hdr, hdr_crc));
 	w->seq++;
 	return 0;
 }

@@ -8,9 +8,13 @@
  *
  *  1. as it is, from a memfd (a regular file: the reader knows its size);
  *  2. as it is, from a pipe (no size: lengths are only bounded by EOF);
- *  3. re-sealed (every checksum, sequence number and trailer value
- *     recomputed, see tests/unit/img-test.h) from a memfd, so that mutations
- *     get past the CRCs to the structural checks behind them.
+ *  3. re-sealed (record checksums recomputed, see tests/unit/img-test.h)
+ *     from a memfd, so that mutations get past the CRCs to the structural
+ *     checks behind them. The input's last byte chooses what else the
+ *     re-seal repairs: bit 0 renumbers the records, bit 1 rewrites the
+ *     trailer's count and length, bit 2 leaves its chain CRC as it is (so
+ *     those checks are fuzzed too). For a valid image, whose last byte is
+ *     0, the re-seal changes nothing.
  *
  * Payloads are consumed alternately whole (cryo_img_payload, then split
  * with cryo_img_fixed and the tail read) and in small chunks
@@ -172,7 +176,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	img_reseal(copy, size, IMG_RESEAL_SEQ | IMG_RESEAL_TRAILER);
+	img_reseal(copy, size,
+		   (data[size - 1] & 1 ? IMG_RESEAL_SEQ : 0) |
+			   (data[size - 1] & 2 ? IMG_RESEAL_TRAILER : 0) |
+			   (data[size - 1] & 4 ? IMG_RESEAL_KEEP_CHAIN : 0));
 	read_memfd(copy, size);
 	free(copy);
 	return 0;

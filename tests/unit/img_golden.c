@@ -124,8 +124,8 @@ static const struct v1_rec {
  * These two depend on the chain CRC's definition: the whole file's CRC32C
  * and the trailer's chain_crc.
  */
-#define V1_FILE_CRC  0x8ba369b6u
-#define V1_CHAIN_CRC 0x601b2784u
+#define V1_FILE_CRC  0xacbda623u
+#define V1_CHAIN_CRC 0xd0b096a0u
 
 /* CRC32C of each page of golden-v1.img, in stream order. */
 static const uint32_t v1_page_crc[4] = {0x9562bccb, 0x01e9c05b, 0xdaf442d2,

@@ -220,7 +220,7 @@ static inline int unit_done(void)
 /* Skips the whole test (exit 77) with a reason. */
 static inline void unit_skip(const char *why)
 {
-	printf("skip: %s\n", why);
+	printf("SKIP: %s\n", why);
 	exit(77);
 }
 
