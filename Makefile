@@ -26,6 +26,8 @@ ALL_LDFLAGS := $(LDFLAGS_SAN) $(LDFLAGS)
 
 IMG_SRCS  := $(wildcard lib/img/*.c)
 IMG_OBJS  := $(IMG_SRCS:%.c=$(BUILD)/%.o)
+INJ_SRCS  := $(wildcard lib/inject/*.c lib/inject/arch/x86_64/*.c)
+INJ_OBJS  := $(INJ_SRCS:%.c=$(BUILD)/%.o)
 CRYO_SRCS := $(wildcard src/*.c src/cli/*.c src/res/*.c)
 CRYO_OBJS := $(CRYO_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -34,17 +36,23 @@ CRLIB_SRCS := $(wildcard tests/cr/lib/*.c)
 CRLIB_OBJS := $(CRLIB_SRCS:%.c=$(BUILD)/%.o)
 CR_SRCS   := $(wildcard tests/cr/*.c)
 CR_BINS   := $(CR_SRCS:%.c=$(BUILD)/%)
+INJT_SRCS := $(wildcard tests/inject/*.c)
+INJT_BINS := $(INJT_SRCS:%.c=$(BUILD)/%)
+VICT_SRCS := $(wildcard tests/inject/victims/*.c)
+VICT_BINS := $(VICT_SRCS:%.c=$(BUILD)/%)
 APP_SRCS  := $(wildcard tests/apps/*.c)
 APP_BINS  := $(APP_SRCS:%.c=$(BUILD)/%)
 
 FUZZ_BIN  := $(BUILD)/fuzz/img_reader
 LIBIMG_A  := $(BUILD)/libcryo-img.a
 LIBIMG_SO := $(BUILD)/libcryo-img.so
+LIBINJ_A  := $(BUILD)/libcryo-inject.a
+LIBINJ_SO := $(BUILD)/libcryo-inject.so
 CRYO      := $(BUILD)/cryo
 
 .PHONY: all tests test demo lint fuzz fuzz-build install clean setup
 
-all: $(CRYO) $(LIBIMG_A) $(LIBIMG_SO)
+all: $(CRYO) $(LIBIMG_A) $(LIBIMG_SO) $(LIBINJ_A) $(LIBINJ_SO)
 
 # Rebuild everything when the flags change (ASAN=1 and back).
 $(BUILD)/.flags: FORCE
@@ -64,8 +72,15 @@ $(LIBIMG_A): $(IMG_OBJS)
 $(LIBIMG_SO): $(IMG_OBJS)
 	$(CC) -shared -Wl,-soname,libcryo-img.so.1 $(ALL_LDFLAGS) -o $@ $^
 
-$(CRYO): $(CRYO_OBJS) $(LIBIMG_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CRYO_OBJS) $(LIBIMG_A)
+$(LIBINJ_A): $(INJ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBINJ_SO): $(INJ_OBJS)
+	$(CC) -shared -Wl,-soname,libcryo-inject.so.1 $(ALL_LDFLAGS) -o $@ $^
+
+$(CRYO): $(CRYO_OBJS) $(LIBIMG_A) $(LIBINJ_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CRYO_OBJS) $(LIBIMG_A) $(LIBINJ_A)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBIMG_A) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -75,11 +90,28 @@ $(BUILD)/tests/cr/%: tests/cr/%.c $(CRLIB_OBJS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/cr/lib -MMD -MP $< -o $@ $(CRLIB_OBJS) -lpthread $(ALL_LDFLAGS)
 
+# Injection tests (spies) link the engine; victims are plain programs.
+$(BUILD)/tests/inject/victims/%: tests/inject/victims/%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< -o $@ -lpthread $(ALL_LDFLAGS)
+
+$(BUILD)/tests/inject/%: tests/inject/%.c $(LIBINJ_A) $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib/inject -MMD -MP $< -o $@ $(LIBINJ_A) -lpthread $(ALL_LDFLAGS)
+
+# Example programs of the library docs: built so that they stay true.
+EXAMPLE_SRCS := $(wildcard docs/examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:docs/examples/%.c=$(BUILD)/examples/%)
+$(BUILD)/examples/%: docs/examples/%.c $(LIBINJ_A) $(LIBIMG_A) $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< -o $@ $(LIBINJ_A) $(LIBIMG_A) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/apps/%: tests/apps/%.c $(CRLIB_OBJS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/cr/lib -MMD -MP $< -o $@ $(CRLIB_OBJS) -lpthread $(ALL_LDFLAGS)
 
-tests: all $(UNIT_BINS) $(CR_BINS) $(APP_BINS) $(FUZZ_BIN)
+tests: all $(UNIT_BINS) $(CR_BINS) $(APP_BINS) $(FUZZ_BIN) $(INJT_BINS) $(VICT_BINS) \
+	$(EXAMPLE_BINS)
 
 # The test library's objects are not intermediates: keep them.
 .SECONDARY: $(CRLIB_OBJS)
@@ -102,7 +134,7 @@ lint:
 	@echo "cppcheck: analysing"
 	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D__x86_64__ \
-		-Iinclude -Isrc -Ilib/img -Itests/cr/lib include lib src tests
+		-Iinclude -Isrc -Ilib/img -Ilib/inject -Itests/cr/lib include lib src tests
 	@echo "lint: clean"
 
 fuzz-build: $(FUZZ_BIN)
@@ -126,6 +158,9 @@ install: all
 	install -m 644 $(LIBIMG_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBIMG_SO) $(DESTDIR)$(PREFIX)/lib/libcryo-img.so.1
 	ln -sf libcryo-img.so.1 $(DESTDIR)$(PREFIX)/lib/libcryo-img.so
+	install -m 644 $(LIBINJ_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBINJ_SO) $(DESTDIR)$(PREFIX)/lib/libcryo-inject.so.1
+	ln -sf libcryo-inject.so.1 $(DESTDIR)$(PREFIX)/lib/libcryo-inject.so
 	install -m 644 include/cryo/*.h $(DESTDIR)$(PREFIX)/include/cryo/
 	install -m 644 docs/cryo.1 $(DESTDIR)$(PREFIX)/share/man/man1/cryo.1
 
