@@ -11,19 +11,11 @@
 #include <stdint.h>
 #include <linux/ioctl.h>
 
-#ifndef NT_X86_XSTATE
-#define NT_X86_XSTATE 0x202
-#endif
-#ifndef PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG
-#define PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG 0x4210
-#endif
-#ifndef PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG
-#define PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG 0x4211
-#endif
+/* ptrace and SUD interfaces: shared with the injection engine. */
+#include "../lib/inject/uapi.h"
+
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 #define PR_SET_SYSCALL_USER_DISPATCH  59
-#define PR_SYS_DISPATCH_OFF	      0
-#define PR_SYS_DISPATCH_ON	      1
 #define SYSCALL_DISPATCH_FILTER_ALLOW 0
 #endif
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
@@ -83,14 +75,6 @@ struct cryo_pm_scan_arg {
 #define PM_SCAN_WP_MATCHING   (1 << 0)
 #define PM_SCAN_CHECK_WPASYNC (1 << 1)
 #define PAGE_IS_WRITTEN	      (1 << 1)
-
-/* struct syscall_user_dispatch_config (PTRACE_{GET,SET}_..._CONFIG) */
-struct cryo_sud_config {
-	uint64_t mode;
-	uint64_t selector;
-	uint64_t offset;
-	uint64_t len;
-};
 
 /* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
 struct cryo_clone_args {
