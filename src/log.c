@@ -61,27 +61,30 @@ static void stamp(FILE *f)
 		(int)getpid());
 }
 
+void log_error_msg(const char *file, int line, const char *msg)
+{
+	if (lg.level >= LOG_ERROR)
+		fprintf(stderr, "cryo: error: %s\n", msg);
+	if (lg.file) {
+		stamp(lg.file);
+		fprintf(lg.file, "Error (%s:%d): %s\n", file, line, msg);
+	}
+}
+
 void log_error(const char *file, int line, const char *what, const char *obj,
 	       const char *fmt, ...)
 {
-	char reason[512];
+	char msg[768], reason[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	if (lg.level >= LOG_ERROR) {
-		if (obj && *obj)
-			fprintf(stderr, "cryo: error: %s (%s): %s\n", what, obj,
-				reason);
-		else
-			fprintf(stderr, "cryo: error: %s: %s\n", what, reason);
-	}
-	if (lg.file) {
-		stamp(lg.file);
-		fprintf(lg.file, "Error (%s:%d): %s (%s): %s\n", file, line,
-			what, obj ? obj : "", reason);
-	}
+	if (obj && *obj)
+		snprintf(msg, sizeof(msg), "%s (%s): %s", what, obj, reason);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", what, reason);
+	log_error_msg(file, line, msg);
 }
 
 void log_msg(int level, const char *fmt, ...)

@@ -28,6 +28,8 @@ __attribute__((format(printf, 5, 6))) void log_error(const char *file, int line,
 						     const char *what,
 						     const char *obj,
 						     const char *fmt, ...);
+/* An error already worded "<what> (<object>): <reason>" (library messages). */
+void log_error_msg(const char *file, int line, const char *msg);
 __attribute__((format(printf, 2, 3))) void log_msg(int level, const char *fmt,
 						   ...);
 

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The dumped process tree and its freezer. Every thread is seized with
- * PTRACE_SEIZE and stopped with PTRACE_INTERRUPT; the tree is walked again
- * until no new thread or child appears, so what is dumped is a consistent,
- * frozen tree. Release either detaches (the tree runs on exactly as it
- * was, re-delivering any signal caught on the way) or kills it.
- *
- * The step-2 injection engine (lib/inject) will take over the seizing.
+ * The dumped process tree and its freezer. Each process is seized whole
+ * by the injection engine (every thread stopped, its state saved, seccomp
+ * suspended); a seized process cannot fork, so its children list is final
+ * and the tree is walked breadth first, seizing as it goes. Release either
+ * hands every process back to the engine (it runs on exactly as it was) or
+ * kills the tree first.
  */
 #ifndef CRYO_PSTREE_H
 #define CRYO_PSTREE_H
@@ -14,20 +13,21 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cryo/inject.h"
 #include "proc.h"
 
 struct dthread {
 	pid_t tid;
 	bool seized;
-	int stop_sig; /* signal caught in a signal-delivery stop, to re-deliver */
 };
 
 struct dtask {
 	pid_t pid;
-	pid_t ppid;		 /* 0 for the root */
-	struct proc_stat st;	 /* read once the tree is frozen */
-	char state;		 /* the stat state letter before we seized it */
-	struct dthread *threads; /* the leader first */
+	pid_t ppid;		    /* 0 for the root */
+	struct proc_stat st;	    /* read once the tree is frozen */
+	char state;		    /* the stat state letter before the seize */
+	struct cryo_victim *victim; /* the engine's handle; NULL: released */
+	struct dthread *threads;    /* the leader first */
 	int nr_threads;
 };
 
@@ -38,7 +38,7 @@ struct pstree {
 
 /* Seizes and stops the tree rooted at root; on failure nothing stays seized. */
 int pstree_freeze(struct pstree *t, pid_t root);
-/* Detaches (leave_running) or kills every task, then frees the tree. */
+/* Kills the tree (kill_tree) or lets it run on, then frees it. */
 void pstree_release(struct pstree *t, bool kill_tree);
 void pstree_free(struct pstree *t);
 

@@ -26,7 +26,7 @@ if command -v strace >/dev/null; then
 		sleep 0.01
 	done
 	run 1 "$CRYO" dump -t "$TARGET" -D "$T/traced"
-	one_error_line "^cryo: error: seize \\(pid $TARGET\\): already traced by pid $tracer"
+	one_error_line "^cryo: error: cannot seize thread \\(pid $TARGET\\): already traced by pid $tracer"
 	[ ! -e "$T/traced/cryo.img" ] || fail "image left behind for a traced pid"
 	kill "$tracer"
 	wait "$tracer" 2>/dev/null
