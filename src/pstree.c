@@ -55,6 +55,12 @@ static int seize_task(struct dtask *task)
 	/* Seizing makes it 't': keep what it was doing (T, S, R...). */
 	if (!proc_parse_stat(task->pid, &st))
 		task->state = st.state;
+	if (task->state == 'Z') {
+		/* ptrace cannot seize a zombie; the tree support comes later */
+		pr_perr("dump", task->pid,
+			"zombie processes are not supported yet");
+		return -EOPNOTSUPP;
+	}
 	ret = cryo_inject_seize(task->pid, &o, &task->victim);
 	if (ret) {
 		task->victim = NULL;

@@ -33,6 +33,23 @@ if command -v strace >/dev/null; then
 	target_unharmed
 fi
 
+# A zombie in the tree (step 5 supports them): refused by name.
+start_target python3 -c 'import os, sys, time
+child = os.fork()
+if child == 0:
+    os._exit(3)
+while open(f"/proc/{child}/stat").read().split(") ")[1][0] != "Z":
+    time.sleep(0.01)
+open(sys.argv[1] + ".tmp", "w").write(str(child))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(1000)' "$T/zready"
+wait_file "$T/zready"
+zombie=$(cat "$T/zready")
+run 1 "$CRYO" dump -t "$TARGET" -D "$T/zombie"
+one_error_line "^cryo: error: dump \\(pid $zombie\\): zombie processes are not supported yet"
+[ ! -e "$T/zombie/cryo.img" ] || fail "image left behind for a zombie tree"
+target_unharmed
+
 # The disk fills up: ENOSPC named, nothing that looks like an image.
 mkdir -p "$T/small"
 if mount -t tmpfs -o size=64k cryo-test "$T/small" 2>/dev/null; then
