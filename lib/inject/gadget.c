@@ -8,6 +8,11 @@
  *   - an rt_sigreturn restorer "mov $15,%rax; syscall" (glibc's
  *     __restore_rt, 48 c7 c0 0f 00 00 00 0f 05, or b8 0f 00 00 00 0f 05).
  * The vDSO is scanned first, then the other executable file mappings.
+ *
+ * For a thread with Syscall User Dispatch on, the part of its exempt
+ * region [offset, offset + len) that is mapped executable is searched for
+ * a "syscall; ret" (0f 05 c3) and a restorer: syscalls made from there are
+ * never dispatched, so injecting through them needs no SUD switch-off.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,4 +133,100 @@ int cryo_find_gadgets(struct cryo_victim *v)
 	pr_debug(v, "pid %d: syscall at 0x%lx, gadget 0x%lx, restorer 0x%lx",
 		 v->pid, v->vdso_syscall, v->gadget, v->restorer);
 	return 0;
+}
+
+/*
+ * First match of pat in [buf, buf + len) (at address start) whose syscall
+ * is exempt: the kernel tests the address after the syscall instruction
+ * (rip at entry) against [offset, offset + len), so the whole pattern and
+ * the byte after its final "syscall" must lie in the region, i.e. the
+ * pattern must end before region_end (syscall_at: offset of the syscall
+ * in the pattern).
+ */
+static unsigned long find_exempt(const unsigned char *buf, size_t len,
+				 unsigned long start, unsigned long region_end,
+				 const unsigned char *pat, size_t plen,
+				 size_t syscall_at)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const unsigned char *p =
+			memmem(buf + off, len - off, pat, plen);
+		unsigned long at;
+
+		if (!p)
+			return 0;
+		at = start + (p - buf);
+		if (at + syscall_at + 2 < region_end)
+			return at;
+		off = p - buf + 1;
+	}
+	return 0;
+}
+
+void cryo_find_sud_gadgets(struct cryo_victim *v, struct cryo_thread *t)
+{
+	unsigned long start, end, rs, re, gadget = 0, restorer = 0;
+	char path[64], line[512], perms[8];
+	unsigned char *buf;
+	FILE *f;
+
+	if (t->sud_scanned)
+		return;
+	t->sud_scanned = true;
+	if (t->sud.mode == PR_SYS_DISPATCH_OFF || !t->sud.len ||
+	    t->sud.offset + t->sud.len < t->sud.offset)
+		return;
+	rs = t->sud.offset;
+	re = t->sud.offset + t->sud.len;
+	snprintf(path, sizeof(path), "/proc/%d/maps", v->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && !(gadget && restorer)) {
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) < 3)
+			continue;
+		if (perms[0] != 'r' || perms[2] != 'x')
+			continue;
+		if (start < rs)
+			start = rs;
+		if (end > re)
+			end = re;
+		if (end <= start || end - start > SCAN_MAX_BYTES)
+			continue;
+		buf = malloc(end - start);
+		if (!buf)
+			break;
+		if (cryo_mem_read(v, start, buf, end - start) ==
+		    (ssize_t)(end - start)) {
+			if (!gadget)
+				gadget = find_exempt(buf, end - start, start,
+						     re, pat_gadget1,
+						     sizeof(pat_gadget1), 0);
+			if (!restorer)
+				restorer = find_exempt(buf, end - start, start,
+						       re, pat_rest1,
+						       sizeof(pat_rest1), 7);
+			if (!restorer)
+				restorer = find_exempt(buf, end - start, start,
+						       re, pat_rest2,
+						       sizeof(pat_rest2), 5);
+		}
+		free(buf);
+	}
+	fclose(f);
+	if (gadget && restorer) {
+		t->sud_gadget = gadget;
+		t->sud_restorer = restorer;
+		pr_debug(
+			v,
+			"pid %d: SUD exempt gadget 0x%lx, restorer 0x%lx: SUD stays on",
+			t->pub.tid, gadget, restorer);
+	} else {
+		pr_debug(
+			v,
+			"pid %d: no syscall;ret gadget and restorer in the SUD exempt region: SUD is switched off around each injection",
+			t->pub.tid);
+	}
 }

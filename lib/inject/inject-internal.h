@@ -37,7 +37,11 @@ struct cryo_thread {
 	bool sud_off;		      /* SUD currently switched off by us */
 	bool mask_changed;	      /* sigmask set to block all by us */
 	unsigned long frame;	      /* crash-safety frame on its stack */
-	void *stack_save;	      /* stack bytes the frame overwrote */
+	/* "syscall; ret" and restorer inside the SUD exempt region, or 0 */
+	unsigned long sud_gadget;
+	unsigned long sud_restorer;
+	bool sud_scanned; /* the exempt region was searched */
+	void *stack_save; /* stack bytes the frame overwrote */
 	size_t stack_save_len;
 	int nsigs; /* signals caught, re-sent at detach */
 	int sigs[CRYO_MAX_PENDING_SIGS];
@@ -103,6 +107,7 @@ void cryo_unpin(struct cryo_victim *v);
 
 /* gadget.c */
 int __must_check cryo_find_gadgets(struct cryo_victim *v);
+void cryo_find_sud_gadgets(struct cryo_victim *v, struct cryo_thread *t);
 
 /* syscall.c */
 int __must_check cryo_syscall_in(struct cryo_victim *v, struct cryo_thread *t,

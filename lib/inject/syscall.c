@@ -93,7 +93,8 @@ int cryo_syscall_in(struct cryo_victim *v, struct cryo_thread *t, long nr,
 	if (err)
 		return err;
 	cryo_pin_to(v, t);
-	if (!t->frame && v->gadget && v->restorer) {
+	cryo_find_sud_gadgets(v, t);
+	if (!t->frame && ((v->gadget && v->restorer) || t->sud_gadget)) {
 		err = arch_build_frame(v, t);
 		if (err)
 			pr_warn(v,
@@ -101,16 +102,22 @@ int cryo_syscall_in(struct cryo_victim *v, struct cryo_thread *t, long nr,
 				t->pub.tid, strerror(-err));
 	}
 	if (t->frame) {
-		ip = v->gadget;
+		ip = t->sud_gadget ? t->sud_gadget : v->gadget;
 		sp = t->frame;
 	}
 	cryo_fault(v, "frame-written");
 
-	err = cryo_sud_disable(v, t);
-	if (err)
-		return err;
-	if (t->sud_off)
-		cryo_fault(v, "sud-off");
+	/*
+	 * Syscalls from the SUD exempt region are never dispatched: with a
+	 * gadget and a restorer there (and the frame), SUD stays on.
+	 */
+	if (!(t->frame && t->sud_gadget)) {
+		err = cryo_sud_disable(v, t);
+		if (err)
+			return err;
+		if (t->sud_off)
+			cryo_fault(v, "sud-off");
+	}
 
 	/*
 	 * With the frame, the thread first enters rt_sigreturn on it (rsp
@@ -171,9 +178,10 @@ int cryo_syscall_in(struct cryo_victim *v, struct cryo_thread *t, long nr,
 		t->pub.tid, nr, *result, r.rip, r.rsp, r.orig_rax);
 
 	/*
-	 * A thread with SUD armed goes back to its own registers and SUD
-	 * after every syscall: the frame cannot re-arm SUD, so the window
-	 * with SUD off is kept to the injected syscall itself. So does a
+	 * A thread with SUD switched off (no gadget in its exempt region)
+	 * goes back to its own registers and SUD after every syscall: the
+	 * frame cannot re-arm SUD, so the window with SUD off is kept to the
+	 * injected syscall itself. So does a
 	 * thread sleeping in a restart-block syscall (nanosleep...): the
 	 * frame's rt_sigreturn would reset its restart block, the kernel's
 	 * restart path after a plain detach keeps it.

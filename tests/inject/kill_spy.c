@@ -20,7 +20,7 @@ static int nsteps, unsafe[MAXSTEPS], hit[MAXSTEPS];
 static unsigned int failed[MAXSTEPS]; /* bit j: victims[j] failed */
 static const char *const victims[] = {
 	"pipe_read", "busy",   "stopped",      "sud",	  "nanosleep",
-	"signals",   "avx512", "seccomp_kill", "threads",
+	"signals",   "avx512", "seccomp_kill", "threads", "sud_gadget",
 };
 
 static char *slurp(const char *path)

@@ -21,6 +21,13 @@
 
 extern char __executable_start[], etext[];
 
+#ifdef SUD_EXEMPT_GADGETS
+/* In .text, so inside [__executable_start, etext): never dispatched. */
+asm(".text\n"
+    "vic_sud_syscall_ret:\n\tsyscall\n\tret\n"
+    "vic_sud_restorer:\n\tmov $15, %rax\n\tsyscall\n\tud2\n");
+#endif
+
 static volatile char selector = SEL_ALLOW;
 static volatile int sigsys_calls, sigsys_nr;
 

@@ -176,8 +176,10 @@ int arch_build_frame(struct cryo_victim *v, struct cryo_thread *t)
 	uint32_t magic2 = FP_XSTATE_MAGIC2;
 	uint64_t xcr0;
 	int err = 0;
+	/* A thread with SUD exempt gadgets returns through its own restorer. */
+	unsigned long restorer = t->sud_gadget ? t->sud_restorer : v->restorer;
 
-	if (!v->gadget || !v->restorer || !t->xsave ||
+	if (!(v->gadget || t->sud_gadget) || !restorer || !t->xsave ||
 	    t->xsave_len < FX_SW_OFFSET + sizeof(*sw))
 		return -ENOENT;
 	/*
@@ -207,7 +209,7 @@ int arch_build_frame(struct cryo_victim *v, struct cryo_thread *t)
 		goto out_free;
 	}
 	f = (struct k_rt_sigframe *)buf;
-	f->pretcode = v->restorer;
+	f->pretcode = restorer;
 	f->uc.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
 	/* An invalid ss_flags makes restore_altstack fail quietly (EINVAL,
 	 * ignored by rt_sigreturn): the thread's sigaltstack stays as is. */
