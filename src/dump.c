@@ -23,16 +23,6 @@
 
 #define IMG_PART CRYO_IMG_NAME ".part"
 
-/* The resource modules, in the order their records appear per task. */
-static const struct res_ops *const res_table[] = {
-	&res_task_ops,
-	&res_mm_ops,
-	&res_regs_ops,
-	&res_fd_ops,
-};
-
-#define NR_RES (sizeof(res_table) / sizeof(res_table[0]))
-
 /*
  * The XSAVE components the saved state needs: the union over every thread
  * (a process that asked for AMX has more than one that did not), and the
@@ -132,12 +122,12 @@ static int write_image(struct dump_ctx *dc)
 	if (!ret)
 		ret = write_pstree(dc);
 	for (int i = 0; !ret && i < dc->tree.nr; i++)
-		for (size_t r = 0; !ret && r < NR_RES; r++)
+		for (size_t r = 0; !ret && r < res_table_nr; r++)
 			if (res_table[r]->dump_task)
 				ret = res_table[r]->dump_task(
 					dc, &dc->tree.tasks[i]);
 	for (int i = 0; !ret && i < dc->tree.nr; i++)
-		for (size_t r = 0; !ret && r < NR_RES; r++)
+		for (size_t r = 0; !ret && r < res_table_nr; r++)
 			if (res_table[r]->dump_pages)
 				ret = res_table[r]->dump_pages(
 					dc, &dc->tree.tasks[i]);
