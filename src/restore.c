@@ -496,7 +496,7 @@ static int wait_child_ready(struct rtask *t, int msg_r)
 {
 	char buf[4096];
 	size_t have = 0;
-	int ready = 0;
+	int ready = 0, errors = 0;
 
 	for (;;) {
 		ssize_t n = read(msg_r, buf + have, sizeof(buf) - 1 - have);
@@ -511,6 +511,7 @@ static int wait_child_ready(struct rtask *t, int msg_r)
 		for (line = buf; (nl = memchr(line, '\n', buf + have - line));
 		     line = nl + 1) {
 			*nl = 0;
+			errors += line[0] == '0' + LOG_ERROR;
 			log_relay_line(line);
 		}
 		if (line < buf + have && !*line && line + 1 == buf + have) {
@@ -524,7 +525,12 @@ static int wait_child_ready(struct rtask *t, int msg_r)
 	}
 	if (ready)
 		return 0;
-	pr_perr("restore", t->pid, "the new process failed while setting up");
+	if (errors) /* it said why */
+		pr_info("pid %d: the new process failed while setting up",
+			t->pid);
+	else
+		pr_perr("restore", t->pid,
+			"the new process failed while setting up");
 	return -ECHILD;
 }
 
