@@ -222,6 +222,7 @@ struct cryo_img_vma {
 #define CRYO_VMF_LOCKONFAULT 0x080	/* lf: mlock2(MLOCK_ONFAULT) */
 #define CRYO_VMF_MERGEABLE   0x100	/* mg: MADV_MERGEABLE */
 #define CRYO_VMF_DONTEXPAND  0x200	/* de: kernel special mapping */
+#define CRYO_VMF_NORESERVE   0x400	/* nr: MAP_NORESERVE */
 #define CRYO_VMF_VALID	     0x80000000 /* the field was filled */
 
 struct cryo_img_thread {

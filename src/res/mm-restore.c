@@ -327,6 +327,8 @@ static int map_area(struct rtask *t, struct rvma *m, long *fd_cache,
 
 	if (m->v.vmflags & CRYO_VMF_GROWSDOWN)
 		flags |= MAP_GD;
+	if (m->v.vmflags & CRYO_VMF_NORESERVE)
+		flags |= MAP_NORESERVE;
 	if (is_shared_anon(m)) {
 		flags |= MAP_SHARED | MAP_ANONYMOUS;
 	} else if (m->v.kind == CRYO_VMA_FILE) {
