@@ -402,7 +402,16 @@ void cr_init(int argc, char **argv)
 		launcher_wait(pid, pfd[0]);
 	}
 	close(pfd[0]);
-	cr.ready_fd = pfd[1];
+	/*
+	 * Out of the way of the fds a test sets up (it may want 3, 4...):
+	 * until cr_daemon() closes it, the pipe sits at CR_READY_FD or above.
+	 */
+	cr.ready_fd = fcntl(pfd[1], F_DUPFD_CLOEXEC, CR_READY_FD);
+	if (cr.ready_fd < 0) {
+		fprintf(stderr, "%s: F_DUPFD: %s\n", cr.name, strerror(errno));
+		exit(CR_EXIT_FAIL);
+	}
+	close(pfd[1]);
 	cr.daemonized = true;
 
 	if (setsid() < 0) {

@@ -40,6 +40,13 @@
 
 #define CR_CHECK_SIGNAL SIGTERM
 
+/*
+ * With --pidfile, the pipe that tells the launcher "ready" is the test's one
+ * fd besides 0-2 until cr_daemon() closes it; it is kept at this number or
+ * above, out of the way of the fds a test opens itself.
+ */
+#define CR_READY_FD 512
+
 #define CR_EXIT_PASS 0
 #define CR_EXIT_FAIL 1
 #define CR_EXIT_SKIP 77
