@@ -16,7 +16,7 @@ trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "start a python3 counter that writes to $work/counter.log"
-python3 - "$work/counter.log" <<'PY' &
+cat >"$work/counter.py" <<'PY'
 import sys, time, threading
 log = open(sys.argv[1], "a", buffering=1)
 data = {i: str(i) * 3 for i in range(200000)}  # some memory worth saving
@@ -30,6 +30,15 @@ def tick():
 threading.Thread(target=tick, daemon=True).start()
 threading.Event().wait()
 PY
+# It must hold no terminal or pipe (the dump refuses them until later
+# steps): stdin and output to /dev/null, inherited fds closed.
+(
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+	done 2>/dev/null
+	exec python3 "$work/counter.py" "$work/counter.log"
+) </dev/null >/dev/null 2>&1 &
 pid=$!
 # Wait until it is counting (a condition, not a guessed delay).
 for _ in $(seq 100); do

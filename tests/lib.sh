@@ -194,6 +194,19 @@ kill_marked() {
 	return 0
 }
 
+# close_inherited_fds: closes every fd above 2 of the current shell. Call it
+# in the subshell that execs a program to be dumped, so that the program
+# holds none of the pipes of whoever runs the tests (the dump refuses them):
+#   ( close_inherited_fds; exec prog ) </dev/null >log 2>&1 &
+close_inherited_fds() {
+	local fd
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		[[ $fd -gt 2 ]] && eval "exec $fd>&-"
+	done 2>/dev/null
+	return 0
+}
+
 # run_bg COMMAND...: runs COMMAND in the background and waits for it. Bash
 # runs a trap only once the foreground command has ended, so a runner that
 # waits like this handles SIGTERM (from a timeout above it) at once; its

@@ -28,9 +28,18 @@ one_error_line() {
 	grep -qE "$1" "$T/err" || fail "error line '$(cat "$T/err")' does not match /$1/"
 }
 
-# start_target CMD...: starts CMD in the background and waits until it runs
+# start_target CMD...: starts CMD in the background and waits until it runs.
+# Its stdin is /dev/null, its output goes to $T/target.log and every other
+# fd it would inherit is closed, so that it holds no terminal or pipe of
+# ours or of whoever runs the tests (the dump refuses those).
 start_target() {
-	"$@" &
+	(
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done 2>/dev/null
+		exec "$@"
+	) </dev/null >>"$T/target.log" 2>&1 &
 	TARGET=$!
 	PIDS+=("$TARGET")
 	for _ in $(seq 200); do
