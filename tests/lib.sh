@@ -232,13 +232,15 @@ kill_bg() {
 
 # result STATUS NAME [REASON]: prints the one result line of a test:
 #   PASS name | FAIL name: reason | SKIP name: reason
+#   XFAIL name: reason (failed as expected) | XPASS name (an expected
+#   failure passed: counts as a failure)
 # and appends it to $RESULTS_FILE when that is set (the top-level runner
 # counts the lines there).
 result() {
 	local status=$1 name=$2 reason=${3:-} line
 	case $status in
-	PASS) line="PASS $name" ;;
-	FAIL | SKIP) line="$status $name: ${reason:-no reason given}" ;;
+	PASS | XPASS) line="$status $name" ;;
+	FAIL | SKIP | XFAIL) line="$status $name: ${reason:-no reason given}" ;;
 	*) line="FAIL $name: bad result status '$status' ${reason}" ;;
 	esac
 	# one line, whatever the reason contained
