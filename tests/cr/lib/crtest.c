@@ -284,8 +284,11 @@ static void parse_args(int argc, char **argv)
 }
 
 /*
- * The launcher's side: wait for "ready" (one byte) from the test. If the pipe
- * closes without it, the test ended during setup; its status is ours.
+ * The launcher's side: wait for "ready" (one byte) from the test, then for
+ * the test to close its end: a dump may start as soon as the launcher exits,
+ * and must not find the pipe in the test (the dump refuses pipes). If the
+ * pipe closes without "ready", the test ended during setup; its status is
+ * ours.
  */
 static void __cr_noreturn launcher_wait(pid_t child, int fd)
 {
@@ -296,8 +299,14 @@ static void __cr_noreturn launcher_wait(pid_t child, int fd)
 	do {
 		n = read(fd, &c, 1);
 	} while (n < 0 && errno == EINTR);
-	if (n == 1 && c == 'R')
+	if (n == 1 && c == 'R') {
+		char more;
+
+		do {
+			n = read(fd, &more, 1);
+		} while (n > 0 || (n < 0 && errno == EINTR));
 		_exit(0);
+	}
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(CR_EXIT_FAIL);

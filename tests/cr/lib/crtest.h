@@ -43,7 +43,9 @@
 /*
  * With --pidfile, the pipe that tells the launcher "ready" is the test's one
  * fd besides 0-2 until cr_daemon() closes it; it is kept at this number or
- * above, out of the way of the fds a test opens itself.
+ * above, out of the way of the fds a test opens itself. The launcher exits
+ * only once it is closed, so a test must not fork before cr_daemon() (the
+ * child would hold it).
  */
 #define CR_READY_FD 512
 
