@@ -321,10 +321,17 @@ static unsigned long spin_count(struct thr *t)
 	return atomic_load(&t->counter);
 }
 
+/* A restore may resume one sleep as the other (a relative one as absolute) */
+static bool is_sleep(long nr)
+{
+	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+}
+
 static bool is_blocked(struct thr *t, long *nr)
 {
 	return !cr_thread_syscall(t->tid, nr) &&
-	       (*nr == t->nr || *nr == SYS_restart_syscall);
+	       (*nr == t->nr || *nr == SYS_restart_syscall ||
+		(is_sleep(t->nr) && is_sleep(*nr)));
 }
 
 static void setup_threads(void)
