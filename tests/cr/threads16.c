@@ -306,6 +306,10 @@ static void *thread_fn(void *arg)
 			     &nbad) != (size_t)-1)
 		bad(t, "%zu bytes of its stack buffer differ", nbad);
 	atomic_store(&t->done, 1);
+	/* a sleep may end before the check: stay until released, so that
+	 * the check finds all 16 */
+	while (!atomic_load(&t->released))
+		cr_msleep(1);
 	return NULL;
 }
 
