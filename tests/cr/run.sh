@@ -420,7 +420,7 @@ run_one() {
 		case $r_status in
 		FAIL)
 			r_status=XFAIL
-			r_reason="$kreason (got: $r_reason)"
+			r_reason="$kreason (got: ${r_reason% (log: *})"
 			;;
 		PASS) r_status=XPASS ;;
 		esac
