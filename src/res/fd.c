@@ -65,7 +65,7 @@ static bool is_terminal(dev_t rdev)
 static int fd_supported(struct dump_ctx *dc, pid_t pid, int fd,
 			const struct stat *st, const char *target)
 {
-	char kind[64];
+	char kind[320];
 	const char *what = kind;
 
 	if (!strncmp(target, "pipe:", 5)) {
@@ -82,12 +82,12 @@ static int fd_supported(struct dump_ctx *dc, pid_t pid, int fd,
 	} else if (!strncmp(target, "/memfd:", 7)) {
 		what = "memfd";
 	} else if (!st) {
-		snprintf(kind, sizeof(kind), "file of unknown type (%.40s)",
+		snprintf(kind, sizeof(kind), "file of unknown type (%.256s)",
 			 target);
 	} else if (S_ISREG(st->st_mode)) {
 		if (st->st_nlink)
 			return 0;
-		snprintf(kind, sizeof(kind), "deleted file %.40s", target);
+		snprintf(kind, sizeof(kind), "deleted file %.256s", target);
 	} else if (S_ISCHR(st->st_mode)) {
 		if (mem_chrdev_ok(st->st_rdev))
 			return 0;
@@ -99,18 +99,18 @@ static int fd_supported(struct dump_ctx *dc, pid_t pid, int fd,
 				target);
 			return -EOPNOTSUPP;
 		}
-		snprintf(kind, sizeof(kind), "character device %.30s (%u:%u)",
+		snprintf(kind, sizeof(kind), "character device %.256s (%u:%u)",
 			 target, major(st->st_rdev), minor(st->st_rdev));
 	} else if (S_ISDIR(st->st_mode)) {
-		snprintf(kind, sizeof(kind), "directory %.40s", target);
+		snprintf(kind, sizeof(kind), "directory %.256s", target);
 	} else if (S_ISBLK(st->st_mode)) {
-		snprintf(kind, sizeof(kind), "block device %.40s", target);
+		snprintf(kind, sizeof(kind), "block device %.256s", target);
 	} else if (S_ISFIFO(st->st_mode)) {
-		snprintf(kind, sizeof(kind), "fifo %.40s", target);
+		snprintf(kind, sizeof(kind), "fifo %.256s", target);
 	} else if (S_ISSOCK(st->st_mode)) {
 		what = "socket";
 	} else {
-		snprintf(kind, sizeof(kind), "file of unknown type (%.40s)",
+		snprintf(kind, sizeof(kind), "file of unknown type (%.256s)",
 			 target);
 	}
 	pr_perr("dump", pid, "fd %d: %s not supported yet", fd, what);
