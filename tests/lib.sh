@@ -1,31 +1,11 @@
 # shellcheck shell=bash
 # Shared helpers of cryo's test runners (tests/run.sh, tests/cr/run.sh,
-# tests/apps/*.sh). Source it; it defines functions and a few variables and
-# closes inherited pipe fds (close_inherited_fds).
+# tests/apps/*.sh). Source it; it only defines functions and a few variables.
 #
 # Every wait is bounded: helpers poll in small steps up to a timeout in
 # seconds (fractions allowed) and return 1 when it runs out. Nothing here
 # kills a process unless it is provably one the tests started (see
 # kill_marked).
-
-# close_inherited_fds: closes the fds above 2 this shell inherited (a CI
-# runner's or an IDE's pipes), so that the programs the tests start, and so
-# dump, hold only what the test gives them. Bash's own script fd (255) and
-# the fds of a script that opened some stay.
-close_inherited_fds() {
-	local f n
-	for f in /proc/$$/fd/*; do
-		n=${f##*/}
-		((n > 2 && n < 200)) || continue
-		[[ $(readlink "$f" 2>/dev/null) == pipe:* ]] || continue
-		eval "exec $n>&-" 2>/dev/null
-	done
-	for n in 250 251 252 253 254; do
-		[[ -e /proc/$$/fd/$n ]] && eval "exec $n>&-" 2>/dev/null
-	done
-	return 0
-}
-close_inherited_fds
 
 # Where the tree is, and the build directory as an absolute path.
 TESTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -214,6 +194,19 @@ kill_marked() {
 	return 0
 }
 
+# close_inherited_fds: closes every fd above 2 of the current shell. Call it
+# in the subshell that execs a program to be dumped, so that the program
+# holds none of the pipes of whoever runs the tests (the dump refuses them):
+#   ( close_inherited_fds; exec prog ) </dev/null >log 2>&1 &
+close_inherited_fds() {
+	local fd
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		[[ $fd -gt 2 ]] && eval "exec $fd>&-"
+	done 2>/dev/null
+	return 0
+}
+
 # run_bg COMMAND...: runs COMMAND in the background and waits for it. Bash
 # runs a trap only once the foreground command has ended, so a runner that
 # waits like this handles SIGTERM (from a timeout above it) at once; its
@@ -239,13 +232,15 @@ kill_bg() {
 
 # result STATUS NAME [REASON]: prints the one result line of a test:
 #   PASS name | FAIL name: reason | SKIP name: reason
+#   XFAIL name: reason (failed as expected) | XPASS name (an expected
+#   failure passed: counts as a failure)
 # and appends it to $RESULTS_FILE when that is set (the top-level runner
 # counts the lines there).
 result() {
 	local status=$1 name=$2 reason=${3:-} line
 	case $status in
-	PASS) line="PASS $name" ;;
-	FAIL | SKIP) line="$status $name: ${reason:-no reason given}" ;;
+	PASS | XPASS) line="$status $name" ;;
+	FAIL | SKIP | XFAIL) line="$status $name: ${reason:-no reason given}" ;;
 	*) line="FAIL $name: bad result status '$status' ${reason}" ;;
 	esac
 	# one line, whatever the reason contained

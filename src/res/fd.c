@@ -3,6 +3,12 @@
  * The fd table: one FD record per open descriptor with its kind, open
  * flags, offset and what it points at. Step 1 records them; restoring each
  * kind is the business of later steps.
+ *
+ * What step 3 restores is all the dump accepts: regular files (not memfds,
+ * not deleted ones), /dev/null, /dev/zero, /dev/random, /dev/urandom, and a
+ * terminal with -j/--shell-job. Anything else fails the dump with one line
+ * naming the fd and its kind ("fd 5: eventfd not supported yet"), before a
+ * single page is written, and the tree runs on.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../dump.h"
@@ -36,6 +43,82 @@ static uint32_t fd_kind(mode_t mode, const char *target)
 	return CRYO_FD_OTHER;
 }
 
+/* The memory character devices step 3 restores: null, zero, random, urandom */
+static bool mem_chrdev_ok(dev_t rdev)
+{
+	unsigned int mi = minor(rdev);
+
+	return major(rdev) == 1 && (mi == 3 || mi == 5 || mi == 8 || mi == 9);
+}
+
+/* A terminal: tty*, console, /dev/tty, ptmx and the pty slaves (pts). */
+static bool is_terminal(dev_t rdev)
+{
+	unsigned int ma = major(rdev);
+
+	return ma == 4 || (ma == 5 && minor(rdev) <= 2) ||
+	       (ma >= 136 && ma <= 143);
+}
+
+/*
+ * Whether the dump can take fd (st: its stat, NULL if that failed; target:
+ * its /proc link). 0, or -EOPNOTSUPP with the one error line logged.
+ */
+static int fd_supported(struct dump_ctx *dc, pid_t pid, int fd,
+			const struct stat *st, const char *target)
+{
+	char kind[320];
+	const char *what = kind;
+
+	if (!strncmp(target, "pipe:", 5)) {
+		what = "pipe";
+	} else if (!strncmp(target, "socket:", 7)) {
+		what = "socket";
+	} else if (!strncmp(target, "anon_inode:", 11)) {
+		/* "anon_inode:[eventfd]", "anon_inode:inotify" */
+		snprintf(kind, sizeof(kind), "%.*s",
+			 (int)strcspn(target + 11 + (target[11] == '['), "]"),
+			 target + 11 + (target[11] == '['));
+		if (!strcmp(kind, "eventpoll"))
+			what = "epoll";
+	} else if (!strncmp(target, "/memfd:", 7)) {
+		what = "memfd";
+	} else if (!st) {
+		snprintf(kind, sizeof(kind), "file of unknown type (%.256s)",
+			 target);
+	} else if (S_ISREG(st->st_mode)) {
+		if (st->st_nlink)
+			return 0;
+		snprintf(kind, sizeof(kind), "deleted file %.256s", target);
+	} else if (S_ISCHR(st->st_mode)) {
+		if (mem_chrdev_ok(st->st_rdev))
+			return 0;
+		if (is_terminal(st->st_rdev)) {
+			if (dc->c->opts.shell_job)
+				return 0;
+			pr_perr("dump", pid,
+				"fd %d: terminal %s needs -j/--shell-job", fd,
+				target);
+			return -EOPNOTSUPP;
+		}
+		snprintf(kind, sizeof(kind), "character device %.256s (%u:%u)",
+			 target, major(st->st_rdev), minor(st->st_rdev));
+	} else if (S_ISDIR(st->st_mode)) {
+		snprintf(kind, sizeof(kind), "directory %.256s", target);
+	} else if (S_ISBLK(st->st_mode)) {
+		snprintf(kind, sizeof(kind), "block device %.256s", target);
+	} else if (S_ISFIFO(st->st_mode)) {
+		snprintf(kind, sizeof(kind), "fifo %.256s", target);
+	} else if (S_ISSOCK(st->st_mode)) {
+		what = "socket";
+	} else {
+		snprintf(kind, sizeof(kind), "file of unknown type (%.256s)",
+			 target);
+	}
+	pr_perr("dump", pid, "fd %d: %s not supported yet", fd, what);
+	return -EOPNOTSUPP;
+}
+
 static int dump_one_fd(struct dump_ctx *dc, pid_t pid, int fd)
 {
 	struct cryo_img_fd f = {
@@ -54,9 +137,13 @@ static int dump_one_fd(struct dump_ctx *dc, pid_t pid, int fd)
 	if (stat(path, &st) == 0) {
 		f.ino = st.st_ino;
 		f.kind = fd_kind(st.st_mode, target);
+		ret = fd_supported(dc, pid, fd, &st, target);
 	} else {
 		f.kind = fd_kind(0, target);
+		ret = fd_supported(dc, pid, fd, NULL, target);
 	}
+	if (ret)
+		return ret;
 	snprintf(path, sizeof(path), "fdinfo/%d", fd);
 	ret = proc_slurp(pid, path, &info, NULL);
 	if (ret) {

@@ -132,7 +132,10 @@ dump() {
 	head -n 5 "$WORK/$tag.summary" | sed 's/^/    /'
 }
 
-"$PYTHON" "$APP" "$WORK" </dev/null >"$WORK/python.log" 2>&1 &
+(
+	close_inherited_fds
+	exec "$PYTHON" "$APP" "$WORK"
+) </dev/null >"$WORK/python.log" 2>&1 &
 launched=$!
 wait_for_file "$WORK/pid" 30 || {
 	show_tail "$WORK/python.log"

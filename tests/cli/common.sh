@@ -2,7 +2,7 @@
 # test: exit 0 pass, 1 fail (after printing why), 77 skip.
 set -u
 # shellcheck source=../lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" # closes inherited pipe fds
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CRYO=${CRYO:-$ROOT/${BUILD:-build}/cryo}
 T=$(mktemp -d /tmp/cryo-cli.XXXXXX)
@@ -30,9 +30,15 @@ one_error_line() {
 	grep -qE "$1" "$T/err" || fail "error line '$(cat "$T/err")' does not match /$1/"
 }
 
-# start_target CMD...: starts CMD in the background and waits until it runs
+# start_target CMD...: starts CMD in the background and waits until it runs.
+# Its stdin is /dev/null, its output goes to $T/target.log and every other
+# fd it would inherit is closed, so that it holds no terminal or pipe of
+# ours or of whoever runs the tests (the dump refuses those).
 start_target() {
-	"$@" &
+	(
+		close_inherited_fds
+		exec "$@"
+	) </dev/null >>"$T/target.log" 2>&1 &
 	TARGET=$!
 	PIDS+=("$TARGET")
 	for _ in $(seq 200); do

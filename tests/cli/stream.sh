@@ -45,7 +45,10 @@ done
 [ -z "$st" ] || [ "$st" = Z ] || fail "target still alive after a dump without -R (state $st)"
 
 # restore --stream: the image of a session leader comes from stdin.
-setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+(
+	close_inherited_fds
+	exec setsid sleep 1000
+) </dev/null >/dev/null 2>&1 &
 for _ in $(seq 300); do
 	s=$(pgrep -f '^sleep 1000$' | while read -r p; do
 		[ "$(awk '{print $6}' "/proc/$p/stat")" = "$p" ] && echo "$p"

@@ -284,8 +284,11 @@ static void parse_args(int argc, char **argv)
 }
 
 /*
- * The launcher's side: wait for "ready" (one byte) from the test. If the pipe
- * closes without it, the test ended during setup; its status is ours.
+ * The launcher's side: wait for "ready" (one byte) from the test, then for
+ * the test to close its end: a dump may start as soon as the launcher exits,
+ * and must not find the pipe in the test (the dump refuses pipes). If the
+ * pipe closes without "ready", the test ended during setup; its status is
+ * ours.
  */
 static void __cr_noreturn launcher_wait(pid_t child, int fd)
 {
@@ -296,8 +299,14 @@ static void __cr_noreturn launcher_wait(pid_t child, int fd)
 	do {
 		n = read(fd, &c, 1);
 	} while (n < 0 && errno == EINTR);
-	if (n == 1 && c == 'R')
+	if (n == 1 && c == 'R') {
+		char more;
+
+		do {
+			n = read(fd, &more, 1);
+		} while (n > 0 || (n < 0 && errno == EINTR));
 		_exit(0);
+	}
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(CR_EXIT_FAIL);
@@ -402,7 +411,16 @@ void cr_init(int argc, char **argv)
 		launcher_wait(pid, pfd[0]);
 	}
 	close(pfd[0]);
-	cr.ready_fd = pfd[1];
+	/*
+	 * Out of the way of the fds a test sets up (it may want 3, 4...):
+	 * until cr_daemon() closes it, the pipe sits at CR_READY_FD or above.
+	 */
+	cr.ready_fd = fcntl(pfd[1], F_DUPFD_CLOEXEC, CR_READY_FD);
+	if (cr.ready_fd < 0) {
+		fprintf(stderr, "%s: F_DUPFD: %s\n", cr.name, strerror(errno));
+		exit(CR_EXIT_FAIL);
+	}
+	close(pfd[1]);
 	cr.daemonized = true;
 
 	if (setsid() < 0) {
@@ -633,4 +651,130 @@ void cr_msleep(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+ssize_t cr_read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (!size)
+		return -ENOSPC;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1) {
+			char c;
+
+			/* full: only fine if nothing is left */
+			n = read(fd, &c, 1);
+			if (n > 0) {
+				close(fd);
+				return -ENOSPC;
+			}
+			break;
+		}
+	}
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+int cr_vma_flags(const void *addr, char *buf, size_t size)
+{
+	uintptr_t a = (uintptr_t)addr;
+	unsigned long start, end;
+	bool in = false;
+	char line[512];
+	int ret = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start <= a && a < end;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(buf, size, "%.*s",
+				 (int)strcspn(line + 8, "\n"), line + 8);
+			ret = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+bool cr_vmflag_has(const char *flags, const char *flag)
+{
+	size_t len = strlen(flag);
+
+	for (const char *p = flags; (p = strstr(p, flag)); p += len)
+		if ((p == flags || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+int cr_pagemap(const void *addr, uint64_t *entry)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	off_t off = (off_t)((uintptr_t)addr / (uintptr_t)psize * 8);
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, entry, sizeof(*entry), off);
+	if (n != (ssize_t)sizeof(*entry)) {
+		int e = n < 0 ? errno : EIO;
+
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	return 0;
+}
+
+int cr_thread_syscall(pid_t tid, long *nr)
+{
+	char path[64], buf[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	n = cr_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (!strncmp(buf, "running", 7))
+		return -EBUSY;
+	if (sscanf(buf, "%ld", nr) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int64_t cr_now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

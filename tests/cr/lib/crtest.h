@@ -36,8 +36,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define CR_CHECK_SIGNAL SIGTERM
+
+/*
+ * With --pidfile, the pipe that tells the launcher "ready" is the test's one
+ * fd besides 0-2 until cr_daemon() closes it; it is kept at this number or
+ * above, out of the way of the fds a test opens itself. The launcher exits
+ * only once it is closed, so a test must not fork before cr_daemon() (the
+ * child would hold it).
+ */
+#define CR_READY_FD 512
 
 #define CR_EXIT_PASS 0
 #define CR_EXIT_FAIL 1
@@ -118,5 +128,39 @@ void cr_sigset_hex(const sigset_t *set, char buf[17]);
 
 /* Sleeps for ms milliseconds, restarting after signals. */
 void cr_msleep(unsigned int ms);
+
+/*
+ * Reads a whole (small) file into buf with plain open/read, no stdio and no
+ * malloc, so that reading /proc/self/maps does not change the heap. The
+ * content is NUL-terminated; returns its length, -ENOSPC if it does not fit,
+ * or another negative errno.
+ */
+ssize_t cr_read_file(const char *path, char *buf, size_t size);
+
+/*
+ * The "VmFlags:" value (" rd wr mr ...") of the VMA that contains addr, from
+ * /proc/self/smaps. 0, -ENOENT if no VMA contains addr, or a negative errno.
+ */
+int cr_vma_flags(const void *addr, char *buf, size_t size);
+
+/* Whether a VmFlags value holds the two-letter flag ("lo", "dd"...). */
+bool cr_vmflag_has(const char *flags, const char *flag);
+
+/* The /proc/self/pagemap entry of the page at addr (bits as in pagemap.rst). */
+#define CR_PM_PRESENT	(1ULL << 63)
+#define CR_PM_SWAP	(1ULL << 62)
+#define CR_PM_FILE	(1ULL << 61) /* file page or shared anonymous */
+#define CR_PM_EXCLUSIVE (1ULL << 56)
+int cr_pagemap(const void *addr, uint64_t *entry);
+
+/*
+ * The system call thread tid (of this process) is blocked in, from
+ * /proc/self/task/TID/syscall: 0 and *nr, -EBUSY if it runs in user space,
+ * or a negative errno.
+ */
+int cr_thread_syscall(pid_t tid, long *nr);
+
+/* clock_gettime(clock) in nanoseconds. */
+int64_t cr_now_ns(clockid_t clock);
 
 #endif /* CRTEST_H */
