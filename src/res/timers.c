@@ -151,6 +151,15 @@ static int dump_one_timer(struct dump_ctx *dc, struct dtask *t,
 				  NULL, 0);
 }
 
+/* The next "ID:" line at or after p ("ClockID:" contains "ID: " too). */
+static char *next_id(char *text, char *p)
+{
+	for (; (p = strstr(p, "ID: ")); p += 4)
+		if (p == text || p[-1] == '\n')
+			return p;
+	return NULL;
+}
+
 static int cmp_timer_blk(const void *a, const void *b)
 {
 	long x = strtol(*(char *const *)a + 3, NULL, 10);
@@ -171,7 +180,7 @@ static int dump_posix_timers(struct dump_ctx *dc, struct dtask *t,
 		return ret;
 	}
 	/* the kernel lists them newest first: write them by id */
-	for (p = text; (p = strstr(p, "ID: ")); p += 4) {
+	for (p = next_id(text, text); p; p = next_id(text, p + 4)) {
 		char **n = realloc(blks, sizeof(*n) * (size_t)(nr + 1));
 
 		if (!n) {
@@ -183,7 +192,7 @@ static int dump_posix_timers(struct dump_ctx *dc, struct dtask *t,
 	}
 	qsort(blks, (size_t)nr, sizeof(*blks), cmp_timer_blk);
 	for (int i = 0; !ret && i < nr; i++) {
-		char *next = strstr(blks[i] + 4, "ID: ");
+		char *next = next_id(text, blks[i] + 4);
 
 		if (next)
 			next[-1] = 0; /* proc_field must stay in this block */
