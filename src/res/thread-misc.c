@@ -14,9 +14,10 @@
  * unregisters the rseq area (else the kernel would write the CPU number
  * into the restored memory); restore_remote then sets every thread's own
  * values, absent ones included, by injected syscalls in that thread
- * (sigaltstack, set_tid_address, set_robust_list, rseq, PR_SET_TIMERSLACK,
- * which the kernel ignores for real-time threads: set before the policy),
- * and comm, sched_setattr and sched_setaffinity from cryo.
+ * (comm by PR_SET_NAME: /proc/PID/task/TID/comm is writable only from the
+ * same thread group; sigaltstack, set_tid_address, set_robust_list, rseq,
+ * PR_SET_TIMERSLACK, which the kernel ignores for real-time threads: set
+ * before the policy), and sched_setattr and sched_setaffinity from cryo.
  * Not restored: utilization clamps (sched_attr util_min/max).
  */
 #include <errno.h>
@@ -277,10 +278,21 @@ static int set_sigaltstack(struct rtask *t,
 static int set_injected(struct rtask *t, const struct cryo_img_thread_misc *m)
 {
 	pid_t tid = (pid_t)m->tid;
+	char comm[16];
+	unsigned long addr;
 	long res;
 	int ret;
 
-	ret = set_sigaltstack(t, m);
+	/* only the thread group itself may write /proc/PID/task/TID/comm */
+	memcpy(comm, m->comm, sizeof(comm));
+	comm[15] = 0;
+	addr = rst_scratch_put(t, 0, comm, sizeof(comm));
+	if (!addr)
+		return -ENOSPC;
+	ret = rst_syscall_ok(t, tid, "set comm", SYS_prctl, PR_SET_NAME, addr,
+			     0, 0, 0, 0, &res);
+	if (!ret)
+		ret = set_sigaltstack(t, m);
 	if (!ret)
 		ret = rst_syscall_ok(t, tid, "set clear_child_tid",
 				     SYS_set_tid_address, m->clear_child_tid, 0,
@@ -337,15 +349,10 @@ static int tm_restore_remote(struct rst_ctx *rc, struct rtask *t)
 
 	for (int i = 0; p && !ret && i < p->nr; i++) {
 		const struct tm_one *o = &p->th[i];
-		pid_t tid = (pid_t)o->m.tid;
-		char comm[17];
 
-		snprintf(comm, sizeof(comm), "%.16s", o->m.comm);
-		ret = proc_write_str(t->pid, tid, "comm", "restore comm", comm);
+		ret = set_injected(t, &o->m);
 		if (!ret)
-			ret = set_injected(t, &o->m);
-		if (!ret)
-			ret = set_sched(tid, o);
+			ret = set_sched((pid_t)o->m.tid, o);
 	}
 	return ret;
 }
