@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job, as a user would run it: start a real program, checkpoint
-# it, and look at the image. (Restore arrives in step 3; until then the
-# demo stops after the dump and `cryo show`.)
+# The main job, as a user would run it: start a real program (a python3
+# counter), checkpoint it (the dump kills it), look at the image, restore
+# it with the same PID, and watch it carry on counting from where it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CRYO=${BUILD:-build}/cryo
@@ -15,9 +15,21 @@ trap cleanup EXIT
 
 say() { printf '\n== %s\n' "$*"; }
 
-say "start a python3 counter that writes to $work/counter.log"
-python3 - "$work/counter.log" <<'PY' &
-import sys, time, threading
+# lines N: waits (bounded) until the counter log has N lines.
+lines() {
+	for _ in $(seq 200); do
+		[ "$(wc -l <"$work/counter.log" 2>/dev/null || echo 0)" -ge "$1" ] &&
+			return 0
+		sleep 0.05
+	done
+	echo "demo: the counter does not count (log has $(wc -l <"$work/counter.log") lines)" >&2
+	exit 1
+}
+
+cat >"$work/counter.py" <<'PY'
+import os, sys, time, threading
+os.setsid()  # its own session: a self-contained tree to checkpoint
+os.closerange(3, 1024)  # like a daemon: no fds inherited from the caller
 log = open(sys.argv[1], "a", buffering=1)
 data = {i: str(i) * 3 for i in range(200000)}  # some memory worth saving
 n = 0
@@ -25,17 +37,16 @@ def tick():
     global n
     while True:
         n += 1
-        log.write(f"count {n}\n")
+        log.write(f"count {n} (pid {os.getpid()}, {len(data)} entries)\n")
         time.sleep(0.1)
 threading.Thread(target=tick, daemon=True).start()
 threading.Event().wait()
 PY
+
+say "start a python3 counter that writes to $work/counter.log"
+python3 "$work/counter.py" "$work/counter.log" </dev/null >/dev/null 2>&1 &
 pid=$!
-# Wait until it is counting (a condition, not a guessed delay).
-for _ in $(seq 100); do
-	[ "$(wc -l <"$work/counter.log" 2>/dev/null || echo 0)" -ge 3 ] && break
-	sleep 0.05
-done
+lines 5
 tail -n 2 "$work/counter.log"
 
 say "cryo dump -t $pid -D $work/img (freezes it, writes the image, kills it)"
@@ -45,16 +56,15 @@ if kill -0 "$pid" 2>/dev/null; then
 	echo "demo: the process is still running after the dump" >&2
 	exit 1
 fi
-echo "process $pid is gone; image: $(du -h "$work/img/cryo.img" | cut -f1)"
-pid=
+before=$(wc -l <"$work/counter.log")
+echo "process $pid is gone after count $before; image: $(du -h "$work/img/cryo.img" | cut -f1)"
 
 say "cryo show --summary $work/img"
 "$CRYO" show --summary "$work/img"
 
-say "cryo show $work/img (JSON, first records)"
-"$CRYO" show "$work/img" >"$work/show.json"
-echo "$(wc -l <"$work/show.json") records; the first five:"
-head -n 5 "$work/show.json" | cut -c1-200
-
-say "next: cryo restore -D $work/img (arrives in step 3)"
-"$CRYO" restore -D "$work/img" -d || true
+say "cryo restore -D $work/img -d (same pid, same memory, same threads)"
+"$CRYO" restore -D "$work/img" -d --pidfile "$work/restored.pid" -o restore.log -v4
+echo "restored as pid $(cat "$work/restored.pid")"
+lines $((before + 5))
+tail -n 3 "$work/counter.log"
+echo "it counts on from $before: the checkpoint/restore worked"

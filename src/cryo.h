@@ -42,6 +42,7 @@ struct cryo_ctx {
 /* Commands: return a process exit status (0 ok, 1 failure). */
 int cmd_dump(struct cryo_ctx *ctx);
 int cmd_show(struct cryo_ctx *ctx);
+int cmd_restore(struct cryo_ctx *ctx);
 int cmd_check(struct cryo_ctx *ctx);
 
 /*

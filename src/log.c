@@ -8,13 +8,42 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cryo/inject.h"
 #include "log.h"
 
 static struct {
 	int level;
 	FILE *file;
 	struct timespec start;
-} lg = {.level = LOG_WARN};
+	int relay_fd; /* -1, or where a restore child sends its messages */
+} lg = {.level = LOG_WARN, .relay_fd = -1};
+
+void log_relay_to(int fd)
+{
+	if (lg.file)
+		fclose(lg.file);
+	lg.file = NULL;
+	lg.relay_fd = fd;
+}
+
+void log_relay_line(const char *line)
+{
+	int level = line[0] - '0';
+
+	if (level == LOG_ERROR)
+		log_error_msg("restore child", 0, line + 1);
+	else if (level > LOG_ERROR && level <= LOG_DEBUG)
+		log_msg(level, "%s", line + 1);
+}
+
+void log_engine(int level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == CRYO_INJECT_LOG_ERROR)
+		log_error_msg("lib/inject", 0, msg);
+	else
+		log_msg(level, "inject: %s", msg);
+}
 
 int log_init(int verbosity, int dirfd, const char *path)
 {
@@ -63,6 +92,10 @@ static void stamp(FILE *f)
 
 void log_error_msg(const char *file, int line, const char *msg)
 {
+	if (lg.relay_fd >= 0) {
+		dprintf(lg.relay_fd, "%d%s\n", LOG_ERROR, msg);
+		return;
+	}
 	if (lg.level >= LOG_ERROR)
 		fprintf(stderr, "cryo: error: %s\n", msg);
 	if (lg.file) {
@@ -95,7 +128,12 @@ void log_msg(int level, const char *fmt, ...)
 	if (level > lg.level)
 		return;
 	va_start(ap, fmt);
-	if (lg.file) {
+	if (lg.relay_fd >= 0) {
+		char msg[768];
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		dprintf(lg.relay_fd, "%d%s\n", level, msg);
+	} else if (lg.file) {
 		stamp(lg.file);
 		fprintf(lg.file, "%s: ", pfx[level]);
 		vfprintf(lg.file, fmt, ap);

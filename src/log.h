@@ -33,6 +33,16 @@ void log_error_msg(const char *file, int line, const char *msg);
 __attribute__((format(printf, 2, 3))) void log_msg(int level, const char *fmt,
 						   ...);
 
+/*
+ * A restore child sends its messages to the parent through fd instead
+ * ("<level><message>\n" lines); the parent hands each line to
+ * log_relay_line().
+ */
+void log_relay_to(int fd);
+void log_relay_line(const char *line);
+/* The injection engine's log callback: its errors as cryo's error line. */
+void log_engine(int level, const char *msg, void *arg);
+
 /* pr_err("open image", path, "%s", strerror(e)): the object is a string */
 #define pr_err(what, obj, ...)                                                 \
 	log_error(__FILE__, __LINE__, what, obj, __VA_ARGS__)

@@ -9,16 +9,6 @@
 #include "log.h"
 #include "pstree.h"
 
-/* The engine's messages, in cryo's log: errors as cryo's one error line. */
-static void engine_log(int level, const char *msg, void *arg)
-{
-	(void)arg;
-	if (level == CRYO_INJECT_LOG_ERROR)
-		log_error_msg("lib/inject", 0, msg);
-	else
-		log_msg(level, "inject: %s", msg);
-}
-
 static int add_task(struct pstree *t, pid_t pid, pid_t ppid)
 {
 	struct dtask *n = realloc(t->tasks, sizeof(*n) * (size_t)(t->nr + 1));
@@ -46,7 +36,7 @@ static int seize_task(struct dtask *task)
 {
 	struct cryo_inject_opts o = {
 		.sz = sizeof(o),
-		.log = engine_log,
+		.log = log_engine,
 		.log_level = log_level(),
 	};
 	struct proc_stat st;

@@ -43,6 +43,7 @@ struct rthread {
 struct rvma {
 	struct cryo_img_vma v;
 	char *path;
+	bool prot_raised; /* made writable to take its pages: put back */
 };
 
 struct rfd {
@@ -67,14 +68,25 @@ struct rtask {
 	struct rfd *fds;
 	int nr_fds;
 
+	/*
+	 * The parent-death signal the process had (PR_SET_PDEATHSIG): a
+	 * module that restores it sets this at load time; restore.c applies
+	 * it last, because until then the process dies with cryo.
+	 */
+	int pdeath_sig;
+
 	/* module-private data, indexed like the module table */
 	void *priv[RST_MAX_MODULES];
 
 	/* while the process is being built */
 	struct cryo_victim *v; /* the engine's handle on it */
+	unsigned long tramp;   /* trampoline: a syscall instruction... */
+	size_t tramp_len;      /* ...the scratch area and room for the vDSO */
 	unsigned long scratch; /* scratch area in the target */
 	size_t scratch_size;
-	bool created; /* the process exists */
+	int mem_fd;	   /* /proc/PID/mem, for read-only areas */
+	int child_fd_base; /* fds from here on are the child's helpers */
+	bool created;	   /* the process exists */
 };
 
 struct rst_ctx {
@@ -82,6 +94,7 @@ struct rst_ctx {
 	struct rtask *tasks; /* the root first */
 	int nr;
 	struct cryo_img_header hdr;
+	int tty_fd; /* -j: the terminal restored fds go onto, or -1 */
 };
 
 /*
@@ -108,5 +121,32 @@ unsigned long rst_scratch_put(struct rtask *t, size_t off, const void *buf,
 			      size_t len);
 /* Reads len bytes back from the scratch area at offset off. */
 int rst_scratch_get(struct rtask *t, size_t off, void *buf, size_t len);
+
+/*
+ * The trampoline: one code page ("syscall; jmp ." : injected syscalls run
+ * from it, threads made by an injected clone wait in the loop), then the
+ * scratch area, then room to park the vDSO while the old address space
+ * goes. Placed in a hole of both the image's layout and cryo's own.
+ */
+#define RST_TRAMP_CODE	  4096ul
+#define RST_TRAMP_SCRATCH (60ul << 10)
+#define RST_TRAMP_PARK	  (128ul << 10)
+#define RST_TRAMP_LEN	  (RST_TRAMP_CODE + RST_TRAMP_SCRATCH + RST_TRAMP_PARK)
+
+/* res/mm-restore.c: the address space */
+int rst_mm_check(struct rst_ctx *rc, struct rtask *t);
+int rst_mm_pick_tramp(struct rst_ctx *rc, struct rtask *t);
+int rst_mm_layout(struct rst_ctx *rc, struct rtask *t);
+int rst_mm_pages(struct rst_ctx *rc, struct cryo_img_reader *r,
+		 const void *pagemap, size_t len);
+int rst_mm_finish(struct rst_ctx *rc, struct rtask *t);
+int rst_mm_drop_tramp(struct rst_ctx *rc, struct rtask *t);
+
+/* res/regs.c: threads and their CPU state */
+int rst_threads_create(struct rst_ctx *rc, struct rtask *t);
+int rst_threads_state(struct rst_ctx *rc, struct rtask *t);
+
+/* The task of pid in the context, or NULL. */
+struct rtask *rst_find_task(struct rst_ctx *rc, pid_t pid);
 
 #endif

@@ -1,11 +1,31 @@
 # shellcheck shell=bash
 # Shared helpers of cryo's test runners (tests/run.sh, tests/cr/run.sh,
-# tests/apps/*.sh). Source it; it only defines functions and a few variables.
+# tests/apps/*.sh). Source it; it defines functions and a few variables and
+# closes inherited pipe fds (close_inherited_fds).
 #
 # Every wait is bounded: helpers poll in small steps up to a timeout in
 # seconds (fractions allowed) and return 1 when it runs out. Nothing here
 # kills a process unless it is provably one the tests started (see
 # kill_marked).
+
+# close_inherited_fds: closes the fds above 2 this shell inherited (a CI
+# runner's or an IDE's pipes), so that the programs the tests start, and so
+# dump, hold only what the test gives them. Bash's own script fd (255) and
+# the fds of a script that opened some stay.
+close_inherited_fds() {
+	local f n
+	for f in /proc/$$/fd/*; do
+		n=${f##*/}
+		((n > 2 && n < 200)) || continue
+		[[ $(readlink "$f" 2>/dev/null) == pipe:* ]] || continue
+		eval "exec $n>&-" 2>/dev/null
+	done
+	for n in 250 251 252 253 254; do
+		[[ -e /proc/$$/fd/$n ]] && eval "exec $n>&-" 2>/dev/null
+	done
+	return 0
+}
+close_inherited_fds
 
 # Where the tree is, and the build directory as an absolute path.
 TESTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -212,12 +212,27 @@ struct cryo_img_vma {
 	uint64_t end;
 	uint64_t pgoff;
 	uint64_t ino;
-	uint32_t dev;	/* makedev() of the backing file */
-	uint32_t prot;	/* PROT_* */
-	uint32_t flags; /* MAP_SHARED or MAP_PRIVATE */
-	uint32_t kind;	/* enum cryo_vma_kind */
+	uint32_t dev;	  /* makedev() of the backing file */
+	uint32_t prot;	  /* PROT_* */
+	uint32_t flags;	  /* MAP_SHARED or MAP_PRIVATE */
+	uint32_t kind;	  /* enum cryo_vma_kind */
+	uint32_t vmflags; /* CRYO_VMF_*, from VmFlags in /proc/PID/smaps */
+	uint32_t pad;
 	/* tail: the path or [name] from /proc/PID/maps, NUL-terminated */
 };
+
+/* VMA.vmflags: the VmFlags letters restore has to set again. */
+#define CRYO_VMF_GROWSDOWN   0x001	/* gd */
+#define CRYO_VMF_DONTCOPY    0x002	/* dc: MADV_DONTFORK */
+#define CRYO_VMF_DONTDUMP    0x004	/* dd: MADV_DONTDUMP */
+#define CRYO_VMF_WIPEONFORK  0x008	/* wf: MADV_WIPEONFORK */
+#define CRYO_VMF_HUGEPAGE    0x010	/* hg: MADV_HUGEPAGE */
+#define CRYO_VMF_NOHUGEPAGE  0x020	/* nh: MADV_NOHUGEPAGE */
+#define CRYO_VMF_LOCKED	     0x040	/* lo: mlock */
+#define CRYO_VMF_LOCKONFAULT 0x080	/* lf: mlock2(MLOCK_ONFAULT) */
+#define CRYO_VMF_MERGEABLE   0x100	/* mg: MADV_MERGEABLE */
+#define CRYO_VMF_DONTEXPAND  0x200	/* de: kernel special mapping */
+#define CRYO_VMF_VALID	     0x80000000 /* the field was filled */
 
 struct cryo_img_thread {
 	uint32_t size;

@@ -133,6 +133,40 @@ ssize_t __must_check cryo_inject_write(struct cryo_victim *v,
 int __must_check cryo_inject_getfd(struct cryo_victim *v, int target_fd);
 
 /*
+ * For a caller that rebuilds the target's address space (a restore): from
+ * now on, inject through the "syscall" instruction at addr, which the
+ * caller placed in the target, instead of code found in the target, and
+ * without the crash-safety frame (there is no target state to protect:
+ * the caller kills the target if anything fails). Call before injecting.
+ */
+int __must_check cryo_inject_set_syscall_site(struct cryo_victim *v,
+					      unsigned long addr);
+
+/*
+ * Seizes and stops thread tid, which the target created after it was
+ * seized (by an injected clone with CLONE_THREAD), and adds it to v.
+ */
+int __must_check cryo_inject_add_thread(struct cryo_victim *v, pid_t tid);
+
+/*
+ * The state a thread gets at release instead of the one it was seized
+ * with (a restore hands over the image's). regs is a struct
+ * user_regs_struct; a thread interrupted in a syscall (orig_rax >= 0 and
+ * rax a -ERESTART* code) restarts it as the kernel would.
+ */
+struct cryo_inject_state {
+	size_t sz; /* sizeof(struct cryo_inject_state) */
+	const void *regs;
+	size_t regs_len;
+	const void *xsave; /* NT_X86_XSTATE area, or NULL to keep it */
+	size_t xsave_len;
+	uint64_t sigmask;
+};
+
+int __must_check cryo_inject_set_state(struct cryo_victim *v, pid_t tid,
+				       const struct cryo_inject_state *st);
+
+/*
  * Puts every thread back exactly as it was and detaches; frees v whatever
  * happens. Returns 0, or the first error met (the target is detached in
  * any case).

@@ -98,6 +98,7 @@ static const struct cryo_img_field vma_fields[] = {
 	FLD(struct cryo_img_vma, prot, CRYO_FT_X32),
 	FLD(struct cryo_img_vma, flags, CRYO_FT_X32),
 	FLD(struct cryo_img_vma, kind, CRYO_FT_U32),
+	FLD(struct cryo_img_vma, vmflags, CRYO_FT_X32),
 };
 
 static const struct cryo_img_field thread_fields[] = {
@@ -294,7 +295,7 @@ _Static_assert(sizeof(struct cryo_img_pstree) == 24, "PSTREE");
 _Static_assert(sizeof(struct cryo_img_task) == 56, "TASK");
 _Static_assert(sizeof(struct cryo_img_creds) == 96, "CREDS v1 88 + 8");
 _Static_assert(sizeof(struct cryo_img_mm) == 104, "MM");
-_Static_assert(sizeof(struct cryo_img_vma) == 56, "VMA");
+_Static_assert(sizeof(struct cryo_img_vma) == 64, "VMA");
 _Static_assert(sizeof(struct cryo_img_thread) == 240, "THREAD");
 _Static_assert(sizeof(struct cryo_img_fd) == 40, "FD");
 _Static_assert(sizeof(struct cryo_img_pagemap) == 24, "PAGEMAP");

@@ -351,3 +351,32 @@ const struct cryo_inject_thread *cryo_inject_thread(const struct cryo_victim *v,
 		return NULL;
 	return &v->th[i].pub;
 }
+
+int cryo_inject_add_thread(struct cryo_victim *v, pid_t tid)
+{
+	struct cryo_thread *t;
+	int err;
+
+	if (cryo_find_thread(v, tid))
+		return 0;
+	err = add_thread(v, tid);
+	if (err)
+		return err;
+	t = &v->th[v->nr_th - 1];
+	err = seize_one(v, t);
+	if (!err)
+		err = cryo_wait_first_stop(v, t);
+	if (!err && t->gone)
+		err = -ESRCH;
+	if (!err)
+		err = cryo_thread_save(v, t);
+	if (err) {
+		pr_fail(v, err, "cannot take the new thread (pid %d): %s", tid,
+			strerror(-err));
+		if (!t->seized)
+			v->nr_th--;
+		return err;
+	}
+	set_state(t);
+	return 0;
+}

@@ -26,6 +26,27 @@
 #define NR_RT_SIGRETURN 15
 
 /*
+ * A fault the kernel raised in the thread while it ran our syscall (its
+ * return to user space failed: an address space being rebuilt, an rseq
+ * area that went away): not the target's signal, and resuming would only
+ * raise it again.
+ */
+static bool injection_fault(struct cryo_victim *v, struct cryo_thread *t,
+			    int sig)
+{
+	siginfo_t si;
+
+	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
+		return false;
+	if (ptrace(PTRACE_GETSIGINFO, t->pub.tid, NULL, &si) || si.si_code <= 0)
+		return false;
+	pr_err(v,
+	       "thread faults while running an injected syscall (pid %d): signal %d, code %d, address %p",
+	       t->pub.tid, sig, si.si_code, si.si_addr);
+	return true;
+}
+
+/*
  * Resumes t with PTRACE_SYSCALL and waits for its next syscall stop.
  * Group-stops and leftover interrupt traps are stepped over; SIGSTOP is
  * delivered (it only changes the job-control state, which survives
@@ -70,6 +91,8 @@ static int resume_to_syscall_stop(struct cryo_victim *v, struct cryo_thread *t)
 			continue; /* PTRACE_EVENT_STOP: group-stop, interrupt */
 		if (WSTOPSIG(status) == SIGSTOP)
 			sig = SIGSTOP;
+		else if (injection_fault(v, t, WSTOPSIG(status)))
+			return -EFAULT;
 		else
 			cryo_note_signal(v, t, WSTOPSIG(status));
 	}

@@ -35,8 +35,15 @@ static const struct command commands[] = {
 	 "      --stream            write the image to stdout instead\n"
 	 "  -R, --leave-running     leave the tree running after the dump\n"
 	 "  -j, --shell-job         the tree is a shell job (has a terminal)\n"},
-	{"restore", NULL, "rebuild a process tree from an image",
-	 "restore -D DIR [-d] [-j] [--pidfile FILE]\n", "step 3"},
+	{"restore", cmd_restore, "rebuild a process from an image",
+	 "restore -D DIR | --stream [-d] [-j] [--pidfile FILE] [-o FILE] [-v[N]]\n"
+	 "  -D, --images-dir DIR    the image to restore (DIR/" CRYO_IMG_NAME
+	 ")\n"
+	 "      --stream            read the image from stdin instead\n"
+	 "  -d, --restore-detached  exit once the process runs (else wait\n"
+	 "                          for it and exit with its status)\n"
+	 "  -j, --shell-job         restore terminal fds onto cryo's terminal\n"
+	 "      --pidfile FILE      write the restored PID to FILE\n"},
 	{"show", cmd_show, "decode an image to JSON or a summary",
 	 "show [DIR|FILE|-] [--summary] [--pages]\n"
 	 "  DIR|FILE|-              an images dir, an image file, or stdin\n"

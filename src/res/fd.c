@@ -5,6 +5,7 @@
  * kind is the business of later steps.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "../dump.h"
 #include "../log.h"
+#include "../restore.h"
 
 static uint32_t fd_kind(mode_t mode, const char *target)
 {
@@ -87,7 +89,118 @@ static int dump_fds(struct dump_ctx *dc, struct dtask *task)
 	return ret;
 }
 
+/* ---- restore ---- */
+
+/* Character devices any process may hold, reopened by path. */
+static bool plain_device(const char *path)
+{
+	static const char *const ok[] = {"/dev/null", "/dev/zero", "/dev/full",
+					 "/dev/random", "/dev/urandom"};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(path, ok[i]))
+			return true;
+	return false;
+}
+
+static bool terminal(const char *path)
+{
+	return !strncmp(path, "/dev/pts/", 9) ||
+	       !strncmp(path, "/dev/tty", 8) || !strcmp(path, "/dev/console");
+}
+
+/* Opens what fd f pointed at; returns a new fd or -errno (logged). */
+static int reopen(struct rst_ctx *rc, struct rtask *t, const struct rfd *f)
+{
+	int flags = (int)f->f.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+	struct stat st;
+	int fd;
+
+	if (f->f.kind == CRYO_FD_CHR && terminal(f->path)) {
+		if (rc->tty_fd < 0) {
+			pr_perr("restore", t->pid,
+				"fd %u: terminal %s needs -j/--shell-job and a terminal on cryo's stdin",
+				f->f.fd, f->path);
+			return -ENOTTY;
+		}
+		fd = dup(rc->tty_fd);
+		if (fd >= 0 && fcntl(fd, F_SETFL, flags) < 0)
+			pr_warn("pid %d: fd %u: cannot set flags 0%o", t->pid,
+				f->f.fd, flags);
+	} else if ((f->f.kind == CRYO_FD_CHR && plain_device(f->path)) ||
+		   (f->f.kind == CRYO_FD_REG && f->path[0] == '/' &&
+		    !strstr(f->path, " (deleted)") &&
+		    strncmp(f->path, "/memfd:", 7))) {
+		fd = open(f->path, flags);
+	} else {
+		pr_perr("restore", t->pid, "fd %u: %s not supported yet",
+			f->f.fd, f->path);
+		return -EOPNOTSUPP;
+	}
+	if (fd < 0) {
+		int err = errno;
+
+		pr_perr("restore", t->pid, "fd %u: open %s: %s", f->f.fd,
+			f->path, strerror(err));
+		return -err;
+	}
+	if (f->f.kind == CRYO_FD_REG &&
+	    (fstat(fd, &st) || st.st_ino != f->f.ino)) {
+		pr_perr("restore", t->pid,
+			"fd %u: %s is not the file that was open (inode %llu, was %llu)",
+			f->f.fd, f->path, (unsigned long long)st.st_ino,
+			(unsigned long long)f->f.ino);
+		close(fd);
+		return -ESTALE;
+	}
+	if (f->f.kind == CRYO_FD_REG && !(flags & O_APPEND) &&
+	    lseek(fd, (off_t)f->f.pos, SEEK_SET) != (off_t)f->f.pos) {
+		int err = errno;
+
+		pr_perr("restore", t->pid, "fd %u: seek %s to %llu: %s",
+			f->f.fd, f->path, (unsigned long long)f->f.pos,
+			strerror(err));
+		close(fd);
+		return -err;
+	}
+	if (f->f.kind == CRYO_FD_REG && (flags & O_APPEND))
+		lseek(fd, (off_t)f->f.pos, SEEK_SET); /* only reads see it */
+	return fd;
+}
+
+/*
+ * In the new process: every fd at its number. The process's own helper
+ * fds sit above every image fd (restore.c), so nothing is overwritten.
+ */
+static int restore_fds(struct rst_ctx *rc, struct rtask *t)
+{
+	for (int i = 0; i < t->nr_fds; i++) {
+		const struct rfd *f = &t->fds[i];
+		int fd = reopen(rc, t, f);
+
+		if (fd < 0)
+			return fd;
+		if (fd != (int)f->f.fd) {
+			if (dup3(fd, (int)f->f.fd,
+				 (f->f.flags & O_CLOEXEC) ? O_CLOEXEC : 0) <
+			    0) {
+				int err = errno;
+
+				pr_perr("restore", t->pid, "fd %u: dup: %s",
+					f->f.fd, strerror(err));
+				close(fd);
+				return -err;
+			}
+			close(fd);
+		} else if (!(f->f.flags & O_CLOEXEC)) {
+			fcntl(fd, F_SETFD, 0);
+		}
+	}
+	return 0;
+}
+
 const struct res_ops res_fd_ops = {
 	.name = "fd",
 	.dump_task = dump_fds,
+	.restore_child = restore_fds,
 };

@@ -116,6 +116,71 @@ out_free:
 	return ret;
 }
 
+static uint32_t vmflag_bits(const char *letters)
+{
+	static const struct {
+		char name[3];
+		uint32_t bit;
+	} map[] = {
+		{"gd", CRYO_VMF_GROWSDOWN}, {"dc", CRYO_VMF_DONTCOPY},
+		{"dd", CRYO_VMF_DONTDUMP},  {"wf", CRYO_VMF_WIPEONFORK},
+		{"hg", CRYO_VMF_HUGEPAGE},  {"nh", CRYO_VMF_NOHUGEPAGE},
+		{"lo", CRYO_VMF_LOCKED},    {"lf", CRYO_VMF_LOCKONFAULT},
+		{"mg", CRYO_VMF_MERGEABLE}, {"de", CRYO_VMF_DONTEXPAND},
+	};
+	uint32_t bits = CRYO_VMF_VALID;
+
+	for (const char *p = letters; *p && *p != '\n';) {
+		while (*p == ' ')
+			p++;
+		for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (p[0] == map[i].name[0] && p[1] == map[i].name[1])
+				bits |= map[i].bit;
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+	}
+	return bits;
+}
+
+/*
+ * The VmFlags of each area (madvise state, mlock, grows-down), which
+ * /proc/PID/maps does not show: one pass over /proc/PID/smaps, matched to
+ * the areas by start address (both lists are in address order).
+ */
+static int read_vmflags(pid_t pid, struct vma *vmas, int nr)
+{
+	char *smaps, *line, *next;
+	int i = 0, cur = -1, ret;
+
+	ret = proc_slurp(pid, "smaps", &smaps, NULL);
+	if (ret) {
+		pr_perr("read smaps", pid, "%s", strerror(-ret));
+		return ret;
+	}
+	for (line = smaps; line && *line; line = next) {
+		unsigned long long start;
+
+		next = strchr(line, '\n');
+		if (next)
+			next++;
+		if (!strncmp(line, "VmFlags:", 8)) {
+			if (cur >= 0)
+				vmas[cur].v.vmflags = vmflag_bits(line + 8);
+			continue;
+		}
+		if (sscanf(line, "%llx-", &start) != 1 || !strchr(line, '-') ||
+		    strchr(line, ':') < strchr(line, '-'))
+			continue;
+		cur = -1;
+		while (i < nr && vmas[i].v.start < start)
+			i++;
+		if (i < nr && vmas[i].v.start == start)
+			cur = i;
+	}
+	free(smaps);
+	return 0;
+}
+
 static int dump_mm(struct dump_ctx *dc, struct dtask *task)
 {
 	const struct proc_stat *st = &task->st;
@@ -141,6 +206,9 @@ static int dump_mm(struct dump_ctx *dc, struct dtask *task)
 	ret = parse_maps(task->pid, &vmas, &nr);
 	if (ret)
 		return ret;
+	ret = read_vmflags(task->pid, vmas, nr);
+	if (ret)
+		goto out;
 	mm.nr_vmas = (uint32_t)nr;
 	/* The current brk is the end of [heap] (stat has only its start). */
 	mm.brk = st->start_brk;

@@ -2,8 +2,9 @@
 # Acceptance test with a real program: a python3 process holding a
 # 100,000-entry dict and a ticking thread is dumped with -R (it must go on
 # running, untraced, with the same data, its thread still ticking), then
-# dumped without -R (it must be gone). Each image must decode with
-# `cryo show --summary`. Restore is not tested here yet.
+# dumped without -R (it must be gone), restored (same pid, same data, the
+# thread ticks on), and dumped and restored a second time. Each image must
+# decode with `cryo show --summary`.
 #
 # Exit: 0 pass, 1 fail ("FAIL: reason" as the last line), 77 skip.
 # Environment: BUILD, CRYO, PYTHON (python3), KEEP=1 keeps the work dir.
@@ -169,9 +170,52 @@ done
 ((ticks2 > ticks1)) || fail "the python thread stopped ticking after dump -R ($ticks2)"
 echo "after dump -R: checksum $sum2, ticks $ticks2: still running"
 
-dump img-kill
-wait_pid_gone "$pid" 10 || fail "python still runs 10s after dump without -R (state $(pid_state "$pid"))"
-{ wait "$launched"; } 2>/dev/null # reap it (our child), quietly
-echo "after dump: python is gone"
-echo "PASS: dump -R keeps python running and intact; dump kills it"
+next=$((i + 1))
+
+# restore TAG: cryo restore -d of $WORK/TAG; it must come back as $pid.
+restore() {
+	local tag=$1 rc rpid
+	wait_pid_free "$pid" 10 || true # PID 1 reaps slowly; cryo waits too
+	run_bg timeout -k 5 "$CMD_TIMEOUT" "$CRYO" restore -D "$WORK/$tag" -d \
+		--pidfile "$WORK/$tag.pid" -o restore.log -v4 \
+		</dev/null >"$WORK/$tag.rst" 2>&1
+	rc=$?
+	if ((rc)); then
+		show_tail "$WORK/$tag.rst"
+		show_tail "$WORK/$tag/restore.log"
+		fail "cryo restore $tag failed (exit $rc): $(last_line "$WORK/$tag.rst")"
+	fi
+	rpid=$(tr -d ' \n' <"$WORK/$tag.pid")
+	[[ $rpid == "$pid" ]] || fail "restored as pid $rpid, was $pid"
+	pid_alive "$pid" || fail "python (pid $pid) is not running after restore"
+	wait_untraced "$pid" 2 || fail "python traced or stopped after restore"
+}
+
+# check_restored WHEN: the dict is the same and the thread ticks on.
+check_restored() {
+	local when=$1 t0
+	ask "$next"
+	next=$((next + 1))
+	[[ ${ANSWER[1]} == "$sum1" && ${ANSWER[3]} == "$len1" ]] ||
+		fail "the dict changed across $when: checksum ${ANSWER[1]} (was $sum1), ${ANSWER[3]} entries"
+	t0=${ANSWER[2]}
+	for _ in 1 2 3 4 5 6 7 8; do
+		((ANSWER[2] > t0)) && break
+		sleep 0.2
+		ask "$next"
+		next=$((next + 1))
+	done
+	((ANSWER[2] > t0)) || fail "the python thread does not tick after $when (${ANSWER[2]})"
+	echo "after $when: checksum ${ANSWER[1]}, ticks ${ANSWER[2]}: running"
+}
+
+for round in 1 2; do
+	dump "img-kill$round"
+	wait_pid_gone "$pid" 10 || fail "python still runs 10s after dump without -R (state $(pid_state "$pid"))"
+	((round == 1)) && { wait "$launched"; } 2>/dev/null # reap our child
+	echo "after dump $round: python is gone"
+	restore "img-kill$round"
+	check_restored "restore $round"
+done
+echo "PASS: dump -R keeps python running and intact; dump kills it; restore (twice) brings it back with the same pid, data and thread"
 exit 0
