@@ -16,8 +16,11 @@
  * limit above the one the new process inherited from cryo cannot be raised
  * without CAP_SYS_RESOURCE: the restore fails naming the limit.
  * After the credentials, the credentials module calls
- * proc_misc_after_creds(): dumpable and the pdeath signal (commit_creds()
- * resets both) and no_new_privs (one-way), in every thread.
+ * proc_misc_after_creds(): dumpable (commit_creds() resets it) and
+ * no_new_privs (one-way) in every thread. The pdeath signal (reset by
+ * commit_creds() too) goes to rtask.pdeath_sig, which restore.c sets in
+ * the leader after every module; the image has the leader's only, and
+ * threads start without one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,16 +119,14 @@ static int get_int_prctl(struct dtask *t, const char *what, int option,
 	return ret;
 }
 
-static int get_prctls(struct dtask *t, struct cryo_img_proc_misc *m)
+static int get_prctls_at(struct dtask *t, struct cryo_img_proc_misc *m,
+			 unsigned long scratch)
 {
-	unsigned long scratch;
 	long res;
 	int ret;
 
-	ret = dump_scratch(t, sizeof(int), &scratch);
-	if (!ret)
-		ret = dump_syscall_ok(t, 0, "get dumpable", SYS_prctl,
-				      PR_GET_DUMPABLE, 0, 0, 0, &res);
+	ret = dump_syscall_ok(t, 0, "get dumpable", SYS_prctl, PR_GET_DUMPABLE,
+			      0, 0, 0, &res);
 	if (ret)
 		return ret;
 	m->dumpable = (uint32_t)res;
@@ -140,6 +141,19 @@ static int get_prctls(struct dtask *t, struct cryo_img_proc_misc *m)
 		ret = get_int_prctl(t, "get child subreaper",
 				    PR_GET_CHILD_SUBREAPER, scratch,
 				    &m->subreaper);
+	return ret;
+}
+
+static int get_prctls(struct dtask *t, struct cryo_img_proc_misc *m)
+{
+	unsigned long scratch;
+	int ret = dump_scratch(t, sizeof(int), &scratch);
+
+	if (ret)
+		return ret;
+	ret = get_prctls_at(t, m, scratch);
+	if (dump_scratch_free(t, scratch, sizeof(int)) && !ret)
+		ret = -EIO;
 	return ret;
 }
 
@@ -242,6 +256,9 @@ static int misc_load(struct rst_ctx *rc, struct rtask *t, uint16_t type,
 				    &p->m, sizeof(p->m), &tail, &tl))
 			ret = load_paths(p, tail, tl);
 		p->have_misc = !ret;
+		/* restore.c sets it last (until then the process dies with
+		 * cryo), in the leader: new threads start without one */
+		t->pdeath_sig = (int)p->m.pdeathsig;
 	} else if (!cryo_img_fixed(cryo_img_desc_get(type), payload, len, &r,
 				   sizeof(r), &tail, &tl) &&
 		   tl == (uint64_t)r.nr * sizeof(struct lim)) {
@@ -383,18 +400,10 @@ int proc_misc_after_creds(struct rst_ctx *rc, struct rtask *t)
 		pr_warn("pid %d: dumpable %u cannot be set by prctl, left as "
 			"the kernel made it",
 			(int)t->pid, p->m.dumpable);
-	for (int i = 0; !ret && i < t->nr_threads; i++) {
-		pid_t tid = t->threads[i].tid;
-
-		if (p && p->have_misc)
-			ret = rst_syscall_ok(t, tid, "set pdeath signal",
-					     SYS_prctl, PR_SET_PDEATHSIG,
-					     p->m.pdeathsig, 0, 0, 0, 0, &res);
-		if (!ret && t->task.no_new_privs)
-			ret = rst_syscall_ok(t, tid, "set no_new_privs",
-					     SYS_prctl, PR_SET_NO_NEW_PRIVS, 1,
-					     0, 0, 0, 0, &res);
-	}
+	for (int i = 0; !ret && t->task.no_new_privs && i < t->nr_threads; i++)
+		ret = rst_syscall_ok(t, t->threads[i].tid, "set no_new_privs",
+				     SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0,
+				     0, &res);
 	return ret;
 }
 

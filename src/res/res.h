@@ -26,20 +26,18 @@ int dump_syscall(struct dtask *t, pid_t tid, long nr, unsigned long a0,
 int dump_syscall_ok(struct dtask *t, pid_t tid, const char *what, long nr,
 		    unsigned long a0, unsigned long a1, unsigned long a2,
 		    unsigned long a3, long *res);
-/* The address of the task's scratch area (at least len bytes). */
+/*
+ * Maps a scratch area of len bytes in the task for pointer arguments, and
+ * unmaps it. Each module unmaps its own before it returns: the memory
+ * module lists the areas before and saves the pages after the other
+ * modules run, and a scratch area must appear in neither. (The engine's
+ * own scratch, private anonymous memory, may merge with an area of the
+ * image; a shared anonymous mapping never does.)
+ */
 int dump_scratch(struct dtask *t, size_t len, unsigned long *addr);
+int dump_scratch_free(struct dtask *t, unsigned long addr, size_t len);
 /* Reads len bytes of the task's memory at addr. */
 int dump_read(struct dtask *t, unsigned long addr, void *buf, size_t len);
-
-/*
- * The restore core (restore.c) defines these; weak references let the
- * dump-only build link before it is merged (nothing calls a module's
- * restore side without restore.c).
- */
-#pragma weak rst_syscall
-#pragma weak rst_syscall_ok
-#pragma weak rst_scratch_put
-#pragma weak rst_scratch_get
 
 /* The index of a module in res_table (for rtask.priv), or -1. */
 int res_index(const struct res_ops *ops);
@@ -57,8 +55,9 @@ int proc_write_str(pid_t pid, pid_t tid, const char *name, const char *what,
 
 /*
  * The settings the kernel resets when credentials change (commit_creds:
- * dumpable, pdeath signal) and the one-way ones (no_new_privs): applied by
- * the credentials module after the credentials, in every thread.
+ * dumpable; the pdeath signal too, which restore.c sets last from
+ * rtask.pdeath_sig) and the one-way one (no_new_privs, in every thread):
+ * applied by the credentials module after the credentials.
  */
 int proc_misc_after_creds(struct rst_ctx *rc, struct rtask *t);
 

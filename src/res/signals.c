@@ -8,7 +8,9 @@
  * each thread's own.
  *
  * Restore sets every disposition (the new process is a fork of cryo and
- * carries cryo's), then queues the signals again from inside the process:
+ * carries cryo's), then queues the signals again from inside the process
+ * (every signal stays blocked there until restore.c sets the image masks
+ * at release, so they wait in their queues as they did):
  * rt_sigqueueinfo (shared) and rt_tgsigqueueinfo (per thread) accept any
  * si_code when a process signals itself, so kernel-made siginfos (SI_USER,
  * SI_TKILL, SIGCHLD's CLD_*) come back exactly.
@@ -53,7 +55,7 @@ static bool sig_settable(int sig)
 
 static int dump_sigactions(struct dump_ctx *dc, struct dtask *t)
 {
-	unsigned long scratch;
+	unsigned long scratch = 0;
 	int ret;
 
 	ret = dump_scratch(t, sizeof(struct ksigaction), &scratch);
@@ -79,6 +81,8 @@ static int dump_sigactions(struct dump_ctx *dc, struct dtask *t)
 		ret = cryo_img_write_rec(dc->w, CRYO_REC_SIGACTION, &a,
 					 sizeof(a), NULL, 0);
 	}
+	if (scratch && dump_scratch_free(t, scratch, sizeof(struct ksigaction)))
+		ret = ret ? ret : -EIO;
 	return ret;
 }
 
@@ -212,23 +216,6 @@ static int sig_load(struct rst_ctx *rc, struct rtask *t, uint16_t type,
 	return load_siginfo(t, p, payload, len);
 }
 
-/*
- * Every signal stays blocked in the new process until restore.c sets the
- * image masks at release: no handler of the image runs half-restored, and
- * the signals queued again below wait in their queues as they did.
- */
-static int sig_restore_child(struct rst_ctx *rc, struct rtask *t)
-{
-	sigset_t all;
-
-	sigfillset(&all);
-	if (sigprocmask(SIG_SETMASK, &all, NULL)) {
-		pr_perr("block signals", t->pid, "%s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 static int restore_actions(struct rtask *t, struct sig_priv *p)
 {
 	for (int sig = 1; sig <= NSIG_K; sig++) {
@@ -308,7 +295,6 @@ const struct res_ops res_signals_ops = {
 	.dump_task = dump_signals,
 	.rec_types = {CRYO_REC_SIGACTION, CRYO_REC_SIGINFO},
 	.load = sig_load,
-	.restore_child = sig_restore_child,
 	.restore_remote = sig_restore_remote,
 	.free = sig_free,
 };

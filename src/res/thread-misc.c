@@ -9,11 +9,10 @@
  * (sched_getaffinity(tid)).
  *
  * Restore: the new process is a fork of cryo, so its leader carries cryo's
- * rseq registration, robust list and clear_child_tid, all pointing into
- * cryo's TLS, which its new address space does not have. restore_child
- * unregisters the rseq area (else the kernel would write the CPU number
- * into the restored memory); restore_remote then sets every thread's own
- * values, absent ones included, by injected syscalls in that thread
+ * robust list and clear_child_tid, pointing into cryo's TLS, which its new
+ * address space does not have (restore.c drops cryo's rseq registration
+ * at seize). restore_remote sets every thread's own values, absent ones
+ * included, by injected syscalls in that thread
  * (comm by PR_SET_NAME: /proc/PID/task/TID/comm is writable only from the
  * same thread group; sigaltstack, set_tid_address, set_robust_list, rseq,
  * PR_SET_TIMERSLACK, which the kernel ignores for real-time threads: set
@@ -28,7 +27,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,7 +37,6 @@
 #ifndef PR_GET_TID_ADDRESS
 #define PR_GET_TID_ADDRESS 40
 #endif
-#define RSEQ_FLAG_UNREG	   1
 #define SCHED_FLAGS_KEPT   0x7ULL /* RESET_ON_FORK, RECLAIM, DL_OVERRUN */
 #define SCHED_ATTR_SIZE_V0 48
 #define ROBUST_HEAD_SIZE   24 /* struct robust_list_head */
@@ -82,18 +79,16 @@ static int read_comm(pid_t pid, pid_t tid, char comm[16])
 }
 
 /* What the thread itself must be asked: sigaltstack, tid address, slack. */
-static int dump_injected(struct dtask *t, pid_t tid,
-			 struct cryo_img_thread_misc *m)
+static int dump_injected_at(struct dtask *t, pid_t tid,
+			    struct cryo_img_thread_misc *m,
+			    unsigned long scratch)
 {
-	unsigned long scratch;
 	struct kstack ss;
 	long res;
 	int ret;
 
-	ret = dump_scratch(t, sizeof(ss), &scratch);
-	if (!ret)
-		ret = dump_syscall_ok(t, tid, "get sigaltstack",
-				      SYS_sigaltstack, 0, scratch, 0, 0, &res);
+	ret = dump_syscall_ok(t, tid, "get sigaltstack", SYS_sigaltstack, 0,
+			      scratch, 0, 0, &res);
 	if (!ret)
 		ret = dump_read(t, scratch, &ss, sizeof(ss));
 	if (ret)
@@ -111,6 +106,20 @@ static int dump_injected(struct dtask *t, pid_t tid,
 				      PR_GET_TIMERSLACK, 0, 0, 0, &res);
 	if (!ret)
 		m->timer_slack = (uint64_t)res;
+	return ret;
+}
+
+static int dump_injected(struct dtask *t, pid_t tid,
+			 struct cryo_img_thread_misc *m)
+{
+	unsigned long scratch;
+	int ret = dump_scratch(t, sizeof(struct kstack), &scratch);
+
+	if (ret)
+		return ret;
+	ret = dump_injected_at(t, tid, m, scratch);
+	if (dump_scratch_free(t, scratch, sizeof(struct kstack)) && !ret)
+		ret = -EIO;
 	return ret;
 }
 
@@ -236,25 +245,6 @@ static int tm_load(struct rst_ctx *rc, struct rtask *t, uint16_t type,
 	return 0;
 }
 
-/*
- * The new process runs cryo's code until it is seized: drop the rseq area
- * glibc registered for cryo (the restored threads register their own).
- */
-static int tm_restore_child(struct rst_ctx *rc, struct rtask *t)
-{
-	uintptr_t abi = (uintptr_t)__builtin_thread_pointer() +
-			(uintptr_t)__rseq_offset;
-
-	if (!__rseq_size)
-		return 0; /* glibc did not register one */
-	if (syscall(SYS_rseq, abi, 32, RSEQ_FLAG_UNREG, RSEQ_SIG) &&
-	    syscall(SYS_rseq, abi, __rseq_size, RSEQ_FLAG_UNREG, RSEQ_SIG) &&
-	    errno != EINVAL)
-		pr_debug("pid %d: unregister cryo's rseq area: %s", (int)t->pid,
-			 strerror(errno));
-	return 0;
-}
-
 static int set_sigaltstack(struct rtask *t,
 			   const struct cryo_img_thread_misc *m)
 {
@@ -373,7 +363,6 @@ const struct res_ops res_thread_misc_ops = {
 	.dump_task = dump_thread_misc,
 	.rec_types = {CRYO_REC_THREAD_MISC},
 	.load = tm_load,
-	.restore_child = tm_restore_child,
 	.restore_remote = tm_restore_remote,
 	.free = tm_free,
 };

@@ -211,10 +211,13 @@ static int dump_timers(struct dump_ctx *dc, struct dtask *t)
 	unsigned long scratch;
 	int ret = dump_scratch(t, sizeof(struct kval), &scratch);
 
-	if (!ret)
-		ret = dump_itimers(dc, t, scratch);
+	if (ret)
+		return ret;
+	ret = dump_itimers(dc, t, scratch);
 	if (!ret)
 		ret = dump_posix_timers(dc, t, scratch);
+	if (dump_scratch_free(t, scratch, sizeof(struct kval)) && !ret)
+		ret = -EIO;
 	return ret;
 }
 

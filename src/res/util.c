@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../log.h"
@@ -40,20 +42,24 @@ int dump_syscall_ok(struct dtask *t, pid_t tid, const char *what, long nr,
 
 int dump_scratch(struct dtask *t, size_t len, unsigned long *addr)
 {
-	size_t size;
+	long res;
 	int ret;
 
-	ret = cryo_inject_scratch(t->victim, addr, &size);
-	if (ret) {
-		pr_perr("map scratch area", t->pid, "%s", strerror(-ret));
-		return ret;
-	}
-	if (size < len) {
-		pr_perr("map scratch area", t->pid, "%zu bytes, %zu needed",
-			size, len);
-		return -ENOSPC;
-	}
-	return 0;
+	/* shared anonymous: never merges with a neighbour of the image */
+	ret = dump_syscall_ok(t, 0, "map scratch area", SYS_mmap, 0, len,
+			      PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, &res);
+	if (!ret)
+		*addr = (unsigned long)res;
+	return ret;
+}
+
+int dump_scratch_free(struct dtask *t, unsigned long addr, size_t len)
+{
+	long res;
+
+	return dump_syscall_ok(t, 0, "unmap scratch area", SYS_munmap, addr,
+			       len, 0, 0, &res);
 }
 
 int dump_read(struct dtask *t, unsigned long addr, void *buf, size_t len)
