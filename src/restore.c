@@ -33,7 +33,12 @@
 #include "restore.h"
 #include "uapi.h"
 
-#define PID_WAIT_MS 10000 /* PID 1 here reaps orphaned zombies slowly */
+/*
+ * How long a restore waits for a PID to become free (PID 1 here reaps
+ * orphaned zombies slowly); CRYO_PID_WAIT_MS in the environment changes it
+ * (tests use it).
+ */
+#define PID_WAIT_MS 10000
 
 struct clone_args_ {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
@@ -340,6 +345,12 @@ static int check_loaded(struct rst_ctx *rc)
 					t->threads[k].tid);
 				return -EBADMSG;
 			}
+		if (t->ps.sid != (uint32_t)t->pid && !rc->c->opts.shell_job) {
+			pr_perr("restore", t->pid,
+				"its session %u is not in the image: restore with -j/--shell-job to make it part of cryo's session",
+				t->ps.sid);
+			return -EOPNOTSUPP;
+		}
 		if (t->task.state == 'Z') {
 			pr_perr("restore", t->pid, "zombies come in step 5");
 			return -EOPNOTSUPP;
@@ -378,20 +389,22 @@ static int check_cpu(struct rst_ctx *rc)
 static int wait_id_free(pid_t pid, pid_t for_pid)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
+	const char *env = getenv("CRYO_PID_WAIT_MS");
+	int limit = env ? atoi(env) : PID_WAIT_MS;
 	struct proc_stat st;
 
 	for (int waited = 0;; waited += 10) {
 		if (kill(pid, 0) && errno == ESRCH)
 			return 0;
-		if (waited >= PID_WAIT_MS)
+		if (waited >= limit)
 			break;
 		nanosleep(&ts, NULL);
 	}
 	if (proc_parse_stat(pid, &st))
 		memset(&st, 0, sizeof(st));
 	pr_perr("restore", for_pid,
-		"pid %d is still taken after %d s, by '%.16s' (state %c)", pid,
-		PID_WAIT_MS / 1000, st.comm[0] ? st.comm : "?",
+		"pid %d is still taken after %.1f s, by '%.16s' (state %c)",
+		pid, limit / 1000.0, st.comm[0] ? st.comm : "?",
 		st.state ? st.state : '?');
 	return -EEXIST;
 }

@@ -62,7 +62,12 @@ struct cryo_inject_opts {
 	int log_level;	     /* messages above it are dropped; 0: errors */
 	size_t scratch_size; /* scratch mapping in the target; 0: 1 page */
 	unsigned int flags;  /* CRYO_INJECT_* below (added field) */
+	/* how long a seized thread may take to stop (a thread in
+	 * uninterruptible sleep may never); 0: CRYO_STOP_TIMEOUT_MS */
+	unsigned int stop_timeout_ms;
 };
+
+#define CRYO_STOP_TIMEOUT_MS 10000
 
 /*
  * flags: move the calling thread onto the CPU each target thread last ran

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inject-internal.h"
@@ -76,6 +77,10 @@ static char stat_state(pid_t tid, int *cpu)
 	size_t n;
 	int field;
 
+	int dummy;
+
+	if (!cpu)
+		cpu = &dummy;
 	*cpu = -1;
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	f = fopen(path, "re");
@@ -116,6 +121,30 @@ static int add_thread(struct cryo_victim *v, pid_t tid)
 	return 0;
 }
 
+/*
+ * A thread in uninterruptible sleep (state D) cannot stop until it leaves
+ * the kernel, and a seized thread that never stops cannot be detached
+ * either (PTRACE_DETACH needs a stopped tracee): wait for it to leave D
+ * before seizing it, up to the stop timeout, and refuse it if it does not.
+ */
+static int wait_not_d(struct cryo_victim *v, struct cryo_thread *t)
+{
+	unsigned int ms = v->opts.stop_timeout_ms ? v->opts.stop_timeout_ms
+						  : CRYO_STOP_TIMEOUT_MS;
+	struct timespec ts = {0, 1000000};
+
+	for (unsigned int waited = 0; waited < ms; waited++) {
+		nanosleep(&ts, NULL);
+		t->stat_state = stat_state(t->pub.tid, &t->cpu);
+		if (t->stat_state != 'D')
+			return t->stat_state == '?' ? -ESRCH : 0;
+	}
+	pr_err(v,
+	       "thread does not stop (pid %d): in uninterruptible sleep (state D) for %u ms",
+	       t->pub.tid, ms);
+	return -ETIMEDOUT;
+}
+
 static int seize_one(struct cryo_victim *v, struct cryo_thread *t)
 {
 	pid_t tid = t->pub.tid;
@@ -125,6 +154,11 @@ static int seize_one(struct cryo_victim *v, struct cryo_thread *t)
 	if (tracer > 0)
 		goto busy;
 	t->stat_state = stat_state(tid, &t->cpu);
+	if (t->stat_state == 'D') {
+		err = wait_not_d(v, t);
+		if (err)
+			return err;
+	}
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)SEIZE_OPTS)) {
 		err = -errno;
 		if (err == -ESRCH)
@@ -161,17 +195,63 @@ busy:
  * the thread was ours: it is delivered, as it would have been, and the
  * interrupt still stops the thread right after.
  */
+/*
+ * waitpid with a deadline: a thread in uninterruptible sleep (state D: a
+ * hung NFS server, a device) stops only when it leaves the kernel, maybe
+ * never. Polls with a growing pause (10 us to 1 ms), so that the usual
+ * stop, within microseconds, costs nothing.
+ */
+static pid_t wait_deadline(pid_t tid, int *status, const struct timespec *end)
+{
+	long pause_ns = 10000;
+
+	for (;;) {
+		struct timespec now, ts;
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (r)
+			return r;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec &&
+						 now.tv_nsec >= end->tv_nsec)) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = pause_ns;
+		nanosleep(&ts, NULL);
+		if (pause_ns < 1000000)
+			pause_ns *= 2;
+	}
+}
+
 int cryo_wait_first_stop(struct cryo_victim *v, struct cryo_thread *t)
 {
+	unsigned int ms = v->opts.stop_timeout_ms ? v->opts.stop_timeout_ms
+						  : CRYO_STOP_TIMEOUT_MS;
 	pid_t tid = t->pub.tid;
+	struct timespec end;
 	int status, sig;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
 	while (!t->stopped) {
-		if (waitpid(tid, &status, __WALL) < 0) {
+		if (wait_deadline(tid, &status, &end) < 0) {
 			int err = -errno;
 
-			pr_fail(v, err, "cannot wait for thread (pid %d): %s",
-				tid, strerror(-err));
+			if (err == -ETIMEDOUT)
+				pr_err(v,
+				       "thread does not stop (pid %d): still in state %c after %u ms (uninterruptible sleep in the kernel?)",
+				       tid, stat_state(tid, NULL), ms);
+			else
+				pr_fail(v, err,
+					"cannot wait for thread (pid %d): %s",
+					tid, strerror(-err));
 			return err;
 		}
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {

@@ -1,6 +1,8 @@
 # Shared helpers of the CLI tests: sourced, not run. Each test script is one
 # test: exit 0 pass, 1 fail (after printing why), 77 skip.
 set -u
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" # closes inherited pipe fds
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CRYO=${CRYO:-$ROOT/${BUILD:-build}/cryo}
 T=$(mktemp -d /tmp/cryo-cli.XXXXXX)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --stream writes the image to stdout; show reads it from stdin, from a
-# file and from a directory alike; -R leaves the target running.
+# file and from a directory alike; -R leaves the target running; restore
+# --stream reads an image from stdin.
 . "$(dirname "$0")/common.sh"
 
 start_target python3 -c 'import sys, time
@@ -42,4 +43,22 @@ for _ in $(seq 500); do
 	sleep 0.01
 done
 [ -z "$st" ] || [ "$st" = Z ] || fail "target still alive after a dump without -R (state $st)"
+
+# restore --stream: the image of a session leader comes from stdin.
+setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+for _ in $(seq 300); do
+	s=$(pgrep -f '^sleep 1000$' | while read -r p; do
+		[ "$(awk '{print $6}' "/proc/$p/stat")" = "$p" ] && echo "$p"
+	done | head -n 1)
+	[ -n "$s" ] && break
+	sleep 0.01
+done
+[ -n "$s" ] || fail "no session-leader sleep"
+PIDS+=("$s")
+"$CRYO" dump -t "$s" --stream >"$T/sleep.img" 2>"$T/err" || fail "dump --stream: $(cat "$T/err")"
+cat "$T/sleep.img" | "$CRYO" restore --stream -d --pidfile "$T/sleep.pid" 2>"$T/err" ||
+	fail "restore --stream: $(cat "$T/err")"
+[ "$(cat "$T/sleep.pid")" = "$s" ] || fail "restored as pid $(cat "$T/sleep.pid"), was $s"
+tr '\0' ' ' <"/proc/$s/cmdline" | grep -q '^sleep 1000 $' || fail "restored pid $s is not sleep 1000"
+case $(awk '{print $3}' "/proc/$s/stat") in S | R) ;; *) fail "restored sleep in state $(awk '{print $3}' "/proc/$s/stat")" ;; esac
 echo "ok"

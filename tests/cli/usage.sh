@@ -11,7 +11,7 @@ grep -q -- "'--bogus'" "$T/err" || fail "unknown option not named"
 run 2 "$CRYO" dump -t notapid -D "$T/x"
 run 2 "$CRYO" show -v9 "$T/x"
 run 2 "$CRYO" help nosuch
-for c in restore pre-dump page-server lazy-pages migrate; do
+for c in pre-dump page-server lazy-pages migrate; do
 	run 1 "$CRYO" "$c" -D "$T/x"
 	one_error_line "^cryo: error: $c: not implemented yet"
 done

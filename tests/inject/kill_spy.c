@@ -4,13 +4,16 @@
  * "STEP") in lib/inject), and for several victims, a child spy seizes a
  * fresh victim with CRYO_INJECT_FAULT=STEP and runs the standard set; the
  * engine SIGKILLs the child at STEP. The victim must then be untraced and
- * verify itself. Steps that docs/inject.md calls unsafe (a line with the
- * word "unsafe" naming `STEP`) may fail: reported as expected, not failed.
+ * verify itself. A (step, victim) pair may fail only if it is in the
+ * allowed[] table below and docs/inject.md calls the step unsafe (a line
+ * with the word "unsafe" naming `STEP`): reported as expected, not failed.
  *
  *   kill_spy                 every step, every victim
  *   kill_spy STEP [VICTIM]   one step (with one victim)
  */
 #include <ctype.h>
+#include <stdbool.h>
+
 #include "spy.h"
 
 #define MAXSTEPS 64
@@ -22,6 +25,41 @@ static const char *const victims[] = {
 	"pipe_read", "busy",   "stopped",      "sud",	  "nanosleep",
 	"signals",   "avx512", "seccomp_kill", "threads", "sud_gadget",
 };
+
+/*
+ * The (step, victim) pairs allowed to fail, each for a reason docs/inject.md
+ * gives in its death-window table and "Why these residuals remain" (and the
+ * step must be documented unsafe there too). Any other failure fails.
+ */
+static const struct {
+	const char *step, *victim;
+} allowed[] = {
+	/* SUD switched off (no exempt gadget): stays off if we die */
+	{"sud-off", "sud"},
+	{"regs-set", "sud"},
+	{"signals-blocked", "sud"},
+	{"syscall-entry", "sud"},
+	{"nr-set", "sud"},
+	{"syscall-exit", "sud"},
+	{"regs-restored", "sud"},
+	/* rt_sigreturn resets the restart block: nanosleep starts over */
+	{"regs-set", "nanosleep"},
+	{"signals-blocked", "nanosleep"},
+	{"syscall-entry", "nanosleep"},
+	{"nr-set", "nanosleep"},
+	{"syscall-exit", "nanosleep"},
+	/* seccomp applies again once the tracer is gone */
+	{"nr-set", "seccomp_kill"},
+};
+
+static bool allowed_failure(const char *step, const char *victim)
+{
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (!strcmp(allowed[i].step, step) &&
+		    !strcmp(allowed[i].victim, victim))
+			return true;
+	return false;
+}
 
 static char *slurp(const char *path)
 {
@@ -284,7 +322,7 @@ int main(int argc, char **argv)
 			if (r != 1)
 				continue;
 			failed[i] |= 1u << j;
-			if (unsafe[i])
+			if (unsafe[i] && allowed_failure(steps[i], victims[j]))
 				expected++;
 			else
 				bad++;
