@@ -65,6 +65,13 @@ enum cryo_rec_type {
 	CRYO_REC_PAGES = 11,
 	CRYO_REC_PAD = 12,
 	CRYO_REC_NOTE = 13,
+	CRYO_REC_SIGACTION = 14,
+	CRYO_REC_SIGINFO = 15,
+	CRYO_REC_ITIMER = 16,
+	CRYO_REC_POSIX_TIMER = 17,
+	CRYO_REC_RLIMITS = 18,
+	CRYO_REC_PROC_MISC = 19,
+	CRYO_REC_THREAD_MISC = 20,
 	CRYO_REC_TRAILER = 0xffff,
 };
 
@@ -169,6 +176,9 @@ struct cryo_img_creds {
 	uint64_t cap_amb;
 	uint32_t nr_groups;
 	uint32_t pad;
+	/* added after v1 (a v1 reader sees 0): */
+	uint32_t securebits; /* PR_GET_SECUREBITS */
+	uint32_t pad2;
 	/* tail: uint32_t groups[nr_groups] */
 };
 
@@ -256,6 +266,109 @@ struct cryo_img_fd {
 	uint64_t pos;
 	uint64_t ino;
 	/* tail: the target of /proc/PID/fd/N, NUL-terminated */
+};
+
+/* One signal's disposition (rt_sigaction), if not SIG_DFL with no flags. */
+struct cryo_img_sigaction {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t sig;
+	uint32_t pad;
+	uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or an address */
+	uint64_t flags;	  /* SA_* */
+	uint64_t restorer;
+	uint64_t mask; /* sa_mask, bit sig-1 for signal sig */
+};
+
+/* One queued signal, in queue order; tail: its 128-byte siginfo. */
+struct cryo_img_siginfo {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t tid; /* 0: the process-wide (shared) queue */
+	uint32_t signo;
+	int32_t code; /* si_code */
+	uint32_t pad;
+	/* tail: the kernel's siginfo_t, 128 bytes */
+};
+
+/* One armed interval timer (setitimer). */
+struct cryo_img_itimer {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t which; /* ITIMER_REAL 0, ITIMER_VIRTUAL 1, ITIMER_PROF 2 */
+	uint32_t pad;
+	uint64_t interval_sec;
+	uint64_t interval_usec;
+	uint64_t value_sec; /* time left until the next expiry */
+	uint64_t value_usec;
+};
+
+/* One POSIX timer (timer_create), with the id the process knows it by. */
+struct cryo_img_posix_timer {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t id;
+	int32_t clock;	 /* clockid_t, CPU clocks included */
+	uint32_t notify; /* sigev_notify: SIGEV_SIGNAL, _NONE, _THREAD_ID|.. */
+	uint32_t signo;
+	uint64_t value;	     /* sigev_value */
+	uint32_t notify_tid; /* SIGEV_THREAD_ID: the thread; else 0 */
+	uint32_t overrun;    /* timer_getoverrun at dump (not restorable) */
+	uint64_t interval_sec;
+	uint64_t interval_nsec;
+	uint64_t value_sec; /* time left until the next expiry, 0: disarmed */
+	uint64_t value_nsec;
+};
+
+/* Resource limits; tail: (cur, max) pairs, index = RLIMIT_* number. */
+struct cryo_img_rlimits {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t nr; /* pairs in the tail */
+	uint32_t pad;
+	/* tail: struct { uint64_t cur, max; } lim[nr], ~0 = RLIM_INFINITY */
+};
+
+/* Per-process settings of prctl and procfs. */
+struct cryo_img_proc_misc {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t dumpable;     /* PR_GET_DUMPABLE */
+	uint32_t pdeathsig;    /* PR_GET_PDEATHSIG (of the leader) */
+	uint32_t subreaper;    /* PR_GET_CHILD_SUBREAPER */
+	uint32_t thp_disable;  /* PR_GET_THP_DISABLE */
+	int32_t oom_score_adj; /* /proc/PID/oom_score_adj */
+	uint32_t pad;
+	/* tail: cwd, NUL, root, NUL (readlink of /proc/PID/cwd and root) */
+};
+
+/* Per-thread kernel state besides registers and signal mask. */
+struct cryo_img_thread_misc {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t sas_flags; /* sigaltstack ss_flags (SS_DISABLE 2, ...) */
+	char comm[16];
+	uint64_t sas_sp;
+	uint64_t sas_size;
+	uint64_t clear_child_tid; /* PR_GET_TID_ADDRESS */
+	uint64_t robust_head;	  /* get_robust_list */
+	uint64_t robust_len;
+	uint64_t rseq_abi; /* PTRACE_GET_RSEQ_CONFIGURATION; 0: none */
+	uint32_t rseq_len;
+	uint32_t rseq_flags;
+	uint32_t rseq_sig;
+	uint32_t sched_policy; /* sched_getattr */
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+	uint64_t timer_slack; /* PR_GET_TIMERSLACK, ns */
+	uint32_t nr_cpus;     /* bits in the affinity tail */
+	uint32_t pad;
+	/* tail: the CPU affinity mask, u32 words, CPU n = bit n%32 of word n/32 */
 };
 
 /* A run of saved pages; a PAGEMAP lists runs, the next PAGES holds them. */

@@ -69,6 +69,7 @@ static const struct cryo_img_field creds_fields[] = {
 	FLD(struct cryo_img_creds, cap_bnd, CRYO_FT_X64),
 	FLD(struct cryo_img_creds, cap_amb, CRYO_FT_X64),
 	FLD(struct cryo_img_creds, nr_groups, CRYO_FT_U32),
+	FLD(struct cryo_img_creds, securebits, CRYO_FT_X32),
 };
 
 static const struct cryo_img_field mm_fields[] = {
@@ -118,6 +119,85 @@ static const struct cryo_img_field fd_fields[] = {
 	FLD(struct cryo_img_fd, ino, CRYO_FT_U64),
 };
 
+static const struct cryo_img_field sigaction_fields[] = {
+	FLD(struct cryo_img_sigaction, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_sigaction, sig, CRYO_FT_U32),
+	FLD(struct cryo_img_sigaction, handler, CRYO_FT_X64),
+	FLD(struct cryo_img_sigaction, flags, CRYO_FT_X64),
+	FLD(struct cryo_img_sigaction, restorer, CRYO_FT_X64),
+	FLD(struct cryo_img_sigaction, mask, CRYO_FT_X64),
+};
+
+static const struct cryo_img_field siginfo_fields[] = {
+	FLD(struct cryo_img_siginfo, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_siginfo, tid, CRYO_FT_U32),
+	FLD(struct cryo_img_siginfo, signo, CRYO_FT_U32),
+	FLD(struct cryo_img_siginfo, code, CRYO_FT_S32),
+};
+
+static const struct cryo_img_field itimer_fields[] = {
+	FLD(struct cryo_img_itimer, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_itimer, which, CRYO_FT_U32),
+	FLD(struct cryo_img_itimer, interval_sec, CRYO_FT_U64),
+	FLD(struct cryo_img_itimer, interval_usec, CRYO_FT_U64),
+	FLD(struct cryo_img_itimer, value_sec, CRYO_FT_U64),
+	FLD(struct cryo_img_itimer, value_usec, CRYO_FT_U64),
+};
+
+static const struct cryo_img_field posix_timer_fields[] = {
+	FLD(struct cryo_img_posix_timer, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_posix_timer, id, CRYO_FT_U32),
+	FLD(struct cryo_img_posix_timer, clock, CRYO_FT_S32),
+	FLD(struct cryo_img_posix_timer, notify, CRYO_FT_U32),
+	FLD(struct cryo_img_posix_timer, signo, CRYO_FT_U32),
+	FLD(struct cryo_img_posix_timer, value, CRYO_FT_X64),
+	FLD(struct cryo_img_posix_timer, notify_tid, CRYO_FT_U32),
+	FLD(struct cryo_img_posix_timer, overrun, CRYO_FT_U32),
+	FLD(struct cryo_img_posix_timer, interval_sec, CRYO_FT_U64),
+	FLD(struct cryo_img_posix_timer, interval_nsec, CRYO_FT_U64),
+	FLD(struct cryo_img_posix_timer, value_sec, CRYO_FT_U64),
+	FLD(struct cryo_img_posix_timer, value_nsec, CRYO_FT_U64),
+};
+
+static const struct cryo_img_field rlimits_fields[] = {
+	FLD(struct cryo_img_rlimits, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_rlimits, nr, CRYO_FT_U32),
+};
+
+static const struct cryo_img_field proc_misc_fields[] = {
+	FLD(struct cryo_img_proc_misc, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_proc_misc, dumpable, CRYO_FT_U32),
+	FLD(struct cryo_img_proc_misc, pdeathsig, CRYO_FT_U32),
+	FLD(struct cryo_img_proc_misc, subreaper, CRYO_FT_U32),
+	FLD(struct cryo_img_proc_misc, thp_disable, CRYO_FT_U32),
+	FLD(struct cryo_img_proc_misc, oom_score_adj, CRYO_FT_S32),
+};
+
+static const struct cryo_img_field thread_misc_fields[] = {
+	FLD(struct cryo_img_thread_misc, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_thread_misc, tid, CRYO_FT_U32),
+	FLD(struct cryo_img_thread_misc, sas_flags, CRYO_FT_X32),
+	FLD(struct cryo_img_thread_misc, comm, CRYO_FT_STR),
+	FLD(struct cryo_img_thread_misc, sas_sp, CRYO_FT_X64),
+	FLD(struct cryo_img_thread_misc, sas_size, CRYO_FT_U64),
+	FLD(struct cryo_img_thread_misc, clear_child_tid, CRYO_FT_X64),
+	FLD(struct cryo_img_thread_misc, robust_head, CRYO_FT_X64),
+	FLD(struct cryo_img_thread_misc, robust_len, CRYO_FT_U64),
+	FLD(struct cryo_img_thread_misc, rseq_abi, CRYO_FT_X64),
+	FLD(struct cryo_img_thread_misc, rseq_len, CRYO_FT_U32),
+	FLD(struct cryo_img_thread_misc, rseq_flags, CRYO_FT_X32),
+	FLD(struct cryo_img_thread_misc, rseq_sig, CRYO_FT_X32),
+	FLD(struct cryo_img_thread_misc, sched_policy, CRYO_FT_U32),
+	FLD(struct cryo_img_thread_misc, sched_flags, CRYO_FT_X64),
+	FLD(struct cryo_img_thread_misc, sched_nice, CRYO_FT_S32),
+	FLD(struct cryo_img_thread_misc, sched_priority, CRYO_FT_U32),
+	FLD(struct cryo_img_thread_misc, sched_runtime, CRYO_FT_U64),
+	FLD(struct cryo_img_thread_misc, sched_deadline, CRYO_FT_U64),
+	FLD(struct cryo_img_thread_misc, sched_period, CRYO_FT_U64),
+	FLD(struct cryo_img_thread_misc, timer_slack, CRYO_FT_U64),
+	FLD(struct cryo_img_thread_misc, nr_cpus, CRYO_FT_U32),
+};
+
 static const struct cryo_img_field pagemap_fields[] = {
 	FLD(struct cryo_img_pagemap, pid, CRYO_FT_U32),
 	FLD(struct cryo_img_pagemap, nr_runs, CRYO_FT_U32),
@@ -163,6 +243,20 @@ static const struct cryo_img_desc descs[] = {
 	DESC(THREAD, STATE, struct cryo_img_thread, 240, REQ, BYTES, "xsave",
 	     thread_fields),
 	DESC(FD, STATE, struct cryo_img_fd, 40, REQ, STR, "path", fd_fields),
+	DESC(SIGACTION, STATE, struct cryo_img_sigaction, 48, REQ, NONE, NULL,
+	     sigaction_fields),
+	DESC(SIGINFO, STATE, struct cryo_img_siginfo, 24, REQ, BYTES, "siginfo",
+	     siginfo_fields),
+	DESC(ITIMER, STATE, struct cryo_img_itimer, 48, REQ, NONE, NULL,
+	     itimer_fields),
+	DESC(POSIX_TIMER, STATE, struct cryo_img_posix_timer, 72, REQ, NONE,
+	     NULL, posix_timer_fields),
+	DESC(RLIMITS, STATE, struct cryo_img_rlimits, 16, REQ, U64_PAIRS,
+	     "limits", rlimits_fields),
+	DESC(PROC_MISC, STATE, struct cryo_img_proc_misc, 32, REQ, STRS,
+	     "paths", proc_misc_fields),
+	DESC(THREAD_MISC, STATE, struct cryo_img_thread_misc, 152, REQ, U32,
+	     "affinity", thread_misc_fields),
 	DESC(PAGEMAP, PAGES, struct cryo_img_pagemap, 24, REQ, U64_PAIRS,
 	     "runs", pagemap_fields),
 	BULK(PAGES, PAGES, REQ),
@@ -199,10 +293,17 @@ _Static_assert(sizeof(struct cryo_img_header) == 152, "HEADER");
 _Static_assert(sizeof(struct cryo_img_container) == 376, "CONTAINER");
 _Static_assert(sizeof(struct cryo_img_pstree) == 24, "PSTREE");
 _Static_assert(sizeof(struct cryo_img_task) == 56, "TASK");
-_Static_assert(sizeof(struct cryo_img_creds) == 88, "CREDS");
+_Static_assert(sizeof(struct cryo_img_creds) == 96, "CREDS v1 88 + 8");
 _Static_assert(sizeof(struct cryo_img_mm) == 104, "MM");
 _Static_assert(sizeof(struct cryo_img_vma) == 64, "VMA");
 _Static_assert(sizeof(struct cryo_img_thread) == 240, "THREAD");
 _Static_assert(sizeof(struct cryo_img_fd) == 40, "FD");
 _Static_assert(sizeof(struct cryo_img_pagemap) == 24, "PAGEMAP");
+_Static_assert(sizeof(struct cryo_img_sigaction) == 48, "SIGACTION");
+_Static_assert(sizeof(struct cryo_img_siginfo) == 24, "SIGINFO");
+_Static_assert(sizeof(struct cryo_img_itimer) == 48, "ITIMER");
+_Static_assert(sizeof(struct cryo_img_posix_timer) == 72, "POSIX_TIMER");
+_Static_assert(sizeof(struct cryo_img_rlimits) == 16, "RLIMITS");
+_Static_assert(sizeof(struct cryo_img_proc_misc) == 32, "PROC_MISC");
+_Static_assert(sizeof(struct cryo_img_thread_misc) == 152, "THREAD_MISC");
 _Static_assert(sizeof(struct cryo_img_trailer) == 32, "TRAILER");

@@ -6,8 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include "../dump.h"
 #include "../log.h"
+#include "res.h"
 
 /* Parses up to n numbers (base 10 or 16) after a status key. */
 static int status_nums(const char *status, const char *key, int base,
@@ -37,6 +41,7 @@ static int dump_creds(struct dump_ctx *dc, struct dtask *task,
 	uint64_t v[4], caps[1];
 	uint32_t *groups = NULL;
 	const char *g;
+	long sb;
 	int ret = -EINVAL;
 
 	if (status_nums(status, "Uid", 10, v, 4) != 4)
@@ -56,6 +61,13 @@ static int dump_creds(struct dump_ctx *dc, struct dtask *task,
 			goto out_bad;
 		*capf[i] = caps[0];
 	}
+	/* securebits are not in /proc: ask the task */
+	ret = dump_syscall_ok(task, 0, "get securebits", SYS_prctl,
+			      PR_GET_SECUREBITS, 0, 0, 0, &sb);
+	if (ret)
+		return ret;
+	c.securebits = (uint32_t)sb;
+	ret = -EINVAL;
 	g = proc_field(status, "Groups");
 	if (!g)
 		g = "";
