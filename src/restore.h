@@ -44,6 +44,8 @@ struct rvma {
 	struct cryo_img_vma v;
 	char *path;
 	bool prot_raised; /* made writable to take its pages: put back */
+	bool primed;	  /* its first page faulted in to keep it apart */
+	bool primed_used; /* ...and the image had data for that page */
 };
 
 struct rfd {

@@ -233,6 +233,7 @@ struct cryo_img_vma {
 #define CRYO_VMF_MERGEABLE   0x100	/* mg: MADV_MERGEABLE */
 #define CRYO_VMF_DONTEXPAND  0x200	/* de: kernel special mapping */
 #define CRYO_VMF_NORESERVE   0x400	/* nr: MAP_NORESERVE */
+#define CRYO_VMF_ACCOUNT     0x800	/* ac: charged to the commit limit */
 #define CRYO_VMF_VALID	     0x80000000 /* the field was filled */
 
 struct cryo_img_thread {
@@ -265,6 +266,10 @@ struct cryo_img_fd {
 	uint32_t mnt_id;
 	uint64_t pos;
 	uint64_t ino;
+	/* 1 + a lower fd that is the same open file description; 0: none
+	 * (so that images from before this field read as "none") */
+	uint32_t dup_of;
+	uint32_t pad;
 	/* tail: the target of /proc/PID/fd/N, NUL-terminated */
 };
 

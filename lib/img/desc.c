@@ -117,6 +117,7 @@ static const struct cryo_img_field fd_fields[] = {
 	FLD(struct cryo_img_fd, mnt_id, CRYO_FT_U32),
 	FLD(struct cryo_img_fd, pos, CRYO_FT_U64),
 	FLD(struct cryo_img_fd, ino, CRYO_FT_U64),
+	FLD(struct cryo_img_fd, dup_of, CRYO_FT_U32),
 };
 
 static const struct cryo_img_field sigaction_fields[] = {
@@ -297,7 +298,7 @@ _Static_assert(sizeof(struct cryo_img_creds) == 96, "CREDS v1 88 + 8");
 _Static_assert(sizeof(struct cryo_img_mm) == 104, "MM");
 _Static_assert(sizeof(struct cryo_img_vma) == 64, "VMA");
 _Static_assert(sizeof(struct cryo_img_thread) == 240, "THREAD");
-_Static_assert(sizeof(struct cryo_img_fd) == 40, "FD");
+_Static_assert(sizeof(struct cryo_img_fd) == 48, "FD");
 _Static_assert(sizeof(struct cryo_img_pagemap) == 24, "PAGEMAP");
 _Static_assert(sizeof(struct cryo_img_sigaction) == 48, "SIGACTION");
 _Static_assert(sizeof(struct cryo_img_siginfo) == 24, "SIGINFO");

@@ -17,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../dump.h"
 #include "../log.h"
 #include "../restore.h"
+
+#define KCMP_FILE_ 0 /* kcmp(2) type: same struct file */
 
 static uint32_t fd_kind(mode_t mode, const char *target)
 {
@@ -119,8 +122,25 @@ static int fd_supported(struct dump_ctx *dc, pid_t pid, int fd,
 	return -EOPNOTSUPP;
 }
 
-static int dump_one_fd(struct dump_ctx *dc, pid_t pid, int fd)
+/*
+ * 1 + the lowest fd before fds[i] that is the same open file description
+ * (dup, dup2, fork: one offset, one set of status flags), or 0. Only fds
+ * on the same inode are asked of kcmp.
+ */
+static uint32_t find_dup(pid_t pid, const int *fds, const uint64_t *inos, int i)
 {
+	for (int k = 0; k < i; k++)
+		if (inos[k] == inos[i] &&
+		    syscall(SYS_kcmp, pid, pid, KCMP_FILE_, fds[k], fds[i]) ==
+			    0)
+			return (uint32_t)fds[k] + 1;
+	return 0;
+}
+
+static int dump_one_fd(struct dump_ctx *dc, pid_t pid, const int *fds,
+		       uint64_t *inos, int i)
+{
+	int fd = fds[i];
 	struct cryo_img_fd f = {
 		.size = sizeof(f), .pid = (uint32_t)pid, .fd = (uint32_t)fd};
 	char path[64], target[4096], *info;
@@ -136,6 +156,8 @@ static int dump_one_fd(struct dump_ctx *dc, pid_t pid, int fd)
 	target[n] = 0;
 	if (stat(path, &st) == 0) {
 		f.ino = st.st_ino;
+		inos[i] = st.st_ino;
+		f.dup_of = find_dup(pid, fds, inos, i);
 		f.kind = fd_kind(st.st_mode, target);
 		ret = fd_supported(dc, pid, fd, &st, target);
 	} else {
@@ -163,6 +185,7 @@ static int dump_one_fd(struct dump_ctx *dc, pid_t pid, int fd)
 
 static int dump_fds(struct dump_ctx *dc, struct dtask *task)
 {
+	uint64_t *inos;
 	int *fds, nr, ret = 0;
 
 	nr = proc_list_ids(task->pid, "fd", &fds);
@@ -170,8 +193,14 @@ static int dump_fds(struct dump_ctx *dc, struct dtask *task)
 		pr_perr("list fds", task->pid, "%s", strerror(-nr));
 		return nr;
 	}
+	inos = calloc((size_t)nr + 1, sizeof(*inos));
+	if (!inos) {
+		free(fds);
+		return -ENOMEM;
+	}
 	for (int i = 0; !ret && i < nr; i++)
-		ret = dump_one_fd(dc, task->pid, fds[i]);
+		ret = dump_one_fd(dc, task->pid, fds, inos, i);
+	free(inos);
 	free(fds);
 	return ret;
 }
@@ -263,7 +292,23 @@ static int restore_fds(struct rst_ctx *rc, struct rtask *t)
 {
 	for (int i = 0; i < t->nr_fds; i++) {
 		const struct rfd *f = &t->fds[i];
-		int fd = reopen(rc, t, f);
+		int fd;
+
+		/* The same open file description as a lower fd: share it. */
+		if (f->f.dup_of && f->f.dup_of - 1 < f->f.fd) {
+			if (dup3((int)f->f.dup_of - 1, (int)f->f.fd,
+				 (f->f.flags & O_CLOEXEC) ? O_CLOEXEC : 0) <
+			    0) {
+				int err = errno;
+
+				pr_perr("restore", t->pid,
+					"fd %u: dup of %u: %s", f->f.fd,
+					f->f.dup_of - 1, strerror(err));
+				return -err;
+			}
+			continue;
+		}
+		fd = reopen(rc, t, f);
 
 		if (fd < 0)
 			return fd;

@@ -315,15 +315,113 @@ static int ropen(struct rtask *t, const char *path, int flags, long *fd)
 			      fd);
 }
 
-static int map_area(struct rtask *t, struct rvma *m, long *fd_cache,
-		    const char **fd_path)
+static bool private_anon(const struct rvma *m)
+{
+	return m->v.flags == MAP_PRIVATE &&
+	       (m->v.kind == CRYO_VMA_ANON || m->v.kind == CRYO_VMA_HEAP ||
+		m->v.kind == CRYO_VMA_STACK ||
+		(m->v.kind == CRYO_VMA_SPECIAL && is_anon_name(m->path)));
+}
+
+/*
+ * Two adjacent private anonymous areas with the same protection and flags
+ * were two areas at dump time because each had its own anon_vma (its own
+ * history of faults); mapped again one after the other the kernel would
+ * merge them into one, and /proc/PID/maps would differ.
+ */
+static bool would_merge(const struct rvma *prev, const struct rvma *m)
+{
+	return prev && prev->v.end == m->v.start && private_anon(prev) &&
+	       private_anon(m) && prev->v.prot == m->v.prot &&
+	       prev->v.vmflags == m->v.vmflags && !strcmp(prev->path, m->path);
+}
+
+static int rmprotect(struct rtask *t, const struct rvma *m, unsigned long prot)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "protect area %" PRIx64 "-%" PRIx64,
+		 m->v.start, m->v.end);
+	return rst_syscall_ok(t, 0, what, SYS_mprotect, m->v.start,
+			      m->v.end - m->v.start, prot, 0, 0, 0, NULL);
+}
+
+/*
+ * Gives area m, mapped at addr, an anon_vma by faulting its first page in
+ * (a forced write through /proc/PID/mem). The page is dropped again at
+ * the end unless the image has data for it (rst_mm_finish).
+ */
+static int prime(struct rtask *t, struct rvma *m, unsigned long addr)
+{
+	static const char zero;
+	bool closed = !(m->v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+	char what[96];
+	int ret = 0;
+
+	snprintf(what, sizeof(what), "prime area %" PRIx64 "-%" PRIx64,
+		 m->v.start, m->v.end);
+	if (closed)
+		ret = rst_syscall_ok(t, 0, what, SYS_mprotect, addr, PAGE_SZ,
+				     PROT_READ, 0, 0, 0, NULL);
+	if (!ret && pwrite(t->mem_fd, &zero, 1, (off_t)addr) != 1) {
+		ret = -errno;
+		pr_perr("write memory", t->pid, "at 0x%lx: %s", addr,
+			strerror(errno));
+	}
+	if (!ret && closed)
+		ret = rst_syscall_ok(t, 0, what, SYS_mprotect, addr, PAGE_SZ,
+				     PROT_NONE, 0, 0, 0, NULL);
+	m->primed = !ret;
+	return ret;
+}
+
+/*
+ * Maps a private anonymous area that must stay apart from the one before
+ * it: elsewhere first, where it gets an anon_vma (a faulted page) and so
+ * keeps its page offset when moved, then moved into place. With offsets
+ * that do not follow each other the kernel neither merges the two areas
+ * nor lets them share an anon_vma.
+ */
+static int map_apart(struct rtask *t, struct rvma *m, unsigned long prot,
+		     unsigned long flags)
+{
+	unsigned long len = m->v.end - m->v.start;
+	char what[96];
+	long tmp;
+	int ret;
+
+	snprintf(what, sizeof(what), "map area %" PRIx64 "-%" PRIx64,
+		 m->v.start, m->v.end);
+	ret = rst_syscall_ok(t, 0, what, SYS_mmap, 0, len, prot,
+			     flags & ~(unsigned long)MAP_FIXED,
+			     (unsigned long)-1, 0, &tmp);
+	if (!ret)
+		ret = prime(t, m, (unsigned long)tmp);
+	if (!ret)
+		ret = rst_syscall_ok(t, 0, what, SYS_mremap, (unsigned long)tmp,
+				     len, len, MREMAP_FIX, m->v.start, 0, NULL);
+	return ret;
+}
+
+static int map_area(struct rtask *t, struct rvma *m, struct rvma *prev,
+		    long *fd_cache, const char **fd_path)
 {
 	unsigned long len = m->v.end - m->v.start;
 	unsigned long flags = MAP_FIXED;
-	unsigned long prot = m->v.prot;
+	unsigned long prot = m->v.prot, map_prot;
+	bool apart = would_merge(prev, m);
 	long fd = -1;
 	char what[96];
 	int ret;
+
+	/*
+	 * A private area that was writable once is charged ("ac") even
+	 * after it lost write access: map it writable, then take write away
+	 * (which keeps the charge).
+	 */
+	map_prot = prot;
+	if (m->v.flags == MAP_PRIVATE && (m->v.vmflags & CRYO_VMF_ACCOUNT))
+		map_prot |= PROT_WRITE;
 
 	if (m->v.vmflags & CRYO_VMF_GROWSDOWN)
 		flags |= MAP_GD;
@@ -359,9 +457,18 @@ static int map_area(struct rtask *t, struct rvma *m, long *fd_cache,
 	}
 	snprintf(what, sizeof(what), "map area %" PRIx64 "-%" PRIx64,
 		 m->v.start, m->v.end);
-	return rst_syscall_ok(t, 0, what, SYS_mmap, m->v.start, len, prot,
-			      flags, (unsigned long)fd,
-			      fd >= 0 ? m->v.pgoff : 0, NULL);
+	if (apart)
+		ret = map_apart(t, m, map_prot, flags);
+	else
+		ret = rst_syscall_ok(t, 0, what, SYS_mmap, m->v.start, len,
+				     map_prot, flags, (unsigned long)fd,
+				     fd >= 0 ? m->v.pgoff : 0, NULL);
+	/* Without an anon_vma, taking write away would drop the charge. */
+	if (!ret && map_prot != prot && private_anon(m) && !m->primed)
+		ret = prime(t, m, m->v.start);
+	if (!ret && map_prot != prot)
+		ret = rmprotect(t, m, prot);
+	return ret;
 }
 
 /* Steps 2 and 3. */
@@ -374,7 +481,9 @@ int rst_mm_layout(struct rst_ctx *rc, struct rtask *t)
 	ret = clear_address_space(t);
 	for (int i = 0; !ret && i < t->nr_vmas; i++)
 		if (!is_kernel_area(&t->vmas[i]))
-			ret = map_area(t, &t->vmas[i], &fd, &fd_path);
+			ret = map_area(t, &t->vmas[i],
+				       i ? &t->vmas[i - 1] : NULL, &fd,
+				       &fd_path);
 	if (fd >= 0) {
 		int r2 = rst_syscall(t, 0, SYS_close, (unsigned long)fd, 0, 0,
 				     0, 0, 0, NULL);
@@ -469,6 +578,8 @@ static int put_run(struct rtask *t, struct cryo_img_reader *r, uint64_t vaddr,
 			}
 			if (vaddr + done + k > m->v.end)
 				k = m->v.end - (vaddr + done);
+			if (m->primed && vaddr + done == m->v.start)
+				m->primed_used = true;
 			ret = put_bytes(t, m, vaddr + done, buf + done, k);
 			if (ret)
 				return ret;
@@ -656,12 +767,14 @@ int rst_mm_finish(struct rst_ctx *rc, struct rtask *t)
 		if (is_kernel_area(m))
 			continue;
 		if (m->prot_raised) {
-			ret = rst_syscall_ok(t, 0, "close an area again",
-					     SYS_mprotect, m->v.start,
-					     m->v.end - m->v.start, m->v.prot,
-					     0, 0, 0, NULL);
+			ret = rmprotect(t, m, m->v.prot);
 			m->prot_raised = false;
 		}
+		/* A page faulted in only to keep the area apart goes. */
+		if (!ret && m->primed && !m->primed_used)
+			ret = rst_syscall_ok(t, 0, "drop a priming page",
+					     SYS_madvise, m->v.start, PAGE_SZ,
+					     MADV_DONTNEED, 0, 0, 0, NULL);
 		if (!ret)
 			ret = madvise_area(t, m);
 	}

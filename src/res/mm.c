@@ -127,7 +127,7 @@ static uint32_t vmflag_bits(const char *letters)
 		{"hg", CRYO_VMF_HUGEPAGE},  {"nh", CRYO_VMF_NOHUGEPAGE},
 		{"lo", CRYO_VMF_LOCKED},    {"lf", CRYO_VMF_LOCKONFAULT},
 		{"mg", CRYO_VMF_MERGEABLE}, {"de", CRYO_VMF_DONTEXPAND},
-		{"nr", CRYO_VMF_NORESERVE},
+		{"nr", CRYO_VMF_NORESERVE}, {"ac", CRYO_VMF_ACCOUNT},
 	};
 	uint32_t bits = CRYO_VMF_VALID;
 
