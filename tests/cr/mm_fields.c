@@ -50,9 +50,8 @@ static size_t slurp(const char *path, char *buf, size_t max)
 /* stat fields 26-28 (start_code, end_code, start_stack) and 45-51. */
 static void read_stat(unsigned long long *out)
 {
-	static const int want[12] = {26, 27, 28, 45, 46, 47,
-				     48, 49, 50, 51, 0,	 0};
-	char buf[4096], *p;
+	static const int want[10] = {26, 27, 28, 45, 46, 47, 48, 49, 50, 51};
+	char buf[4096], *p, *tok, *save = NULL;
 	size_t n = slurp("/proc/self/stat", buf, sizeof(buf) - 1);
 	int field = 3, k = 0;
 
@@ -62,16 +61,10 @@ static void read_stat(unsigned long long *out)
 		cr_fail("bad /proc/self/stat");
 		return;
 	}
-	for (p += 2; *p && k < 10; field++) {
-		unsigned long long v = strtoull(p, &p, 10);
-
+	for (tok = strtok_r(p + 2, " \n", &save); tok && k < 10;
+	     tok = strtok_r(NULL, " \n", &save), field++)
 		if (field == want[k])
-			out[k++] = v;
-		while (*p == ' ')
-			p++;
-		if (*p == '-' || (*p && (*p < '0' || *p > '9')))
-			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : p + strlen(p);
-	}
+			out[k++] = strtoull(tok, NULL, 10);
 }
 
 static void take(struct snap *s)
