@@ -2,7 +2,8 @@
 # A restore that cannot be done fails with one error line naming the
 # object and creates nothing: a PID still taken (named with its holder,
 # which keeps running), a mapped file that vanished, a process from a
-# foreign session without -j, a missing image.
+# foreign session without -j, a missing image. A restore whose cryo is
+# killed half-way leaves no process behind.
 . "$(dirname "$0")/common.sh"
 
 # A session leader (restorable without -j) mapping its own copy of sleep.
@@ -22,6 +23,23 @@ target_unharmed
 CRYO_PID_WAIT_MS=200 run 1 "$CRYO" restore -D "$T/img" -d
 one_error_line "^cryo: error: restore \\(pid $TARGET\\): pid $TARGET is still taken after 0.2 s, by 'mysleep'"
 target_unharmed
+
+# cryo killed in the middle of a restore (the engine's fault knob kills it
+# at its first injected syscall): the half-built process dies with it.
+kill "$TARGET"
+for _ in $(seq 500); do kill -0 "$TARGET" 2>/dev/null || break; sleep 0.01; done
+CRYO_INJECT_FAULT=syscall-exit "$CRYO" restore -D "$T/img" -d >/dev/null 2>&1
+rc=$?
+[ "$rc" = 137 ] || fail "restore with the fault knob exited $rc, expected to be killed (137)"
+for _ in $(seq 500); do
+	st=$(awk '{print $3}' "/proc/$TARGET/stat" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ] && break
+	sleep 0.01
+done
+[ -z "$st" ] || [ "$st" = Z ] || fail "half-restored pid $TARGET still alive (state $st) after cryo died"
+CRYO_PID_WAIT_MS=5000 run 0 "$CRYO" restore -D "$T/img" -d
+kill -0 "$TARGET" 2>/dev/null || fail "restore after the killed one did not bring $TARGET back"
+PIDS+=("$TARGET")
 
 # The mapped executable vanished: refused before anything is created.
 run 0 "$CRYO" dump -t "$TARGET" -D "$T/img2"
