@@ -57,6 +57,20 @@ CRYO_PID_WAIT_MS=0 run 1 "$CRYO" restore -D "$T/img3" -d
 one_error_line "^cryo: error: restore \\(pid $TARGET\\): its session [0-9]+ is not in the image: restore with -j"
 target_unharmed
 
+# A tree of two processes: step 5; refused before anything is created.
+start_target setsid sh -c 'sleep 1000 & wait'
+for _ in $(seq 300); do
+	kid=$(cat "/proc/$TARGET/task/$TARGET/children" 2>/dev/null)
+	[ -n "$kid" ] && break
+	sleep 0.01
+done
+[ -n "$kid" ] || fail "the tree's child did not start"
+run 0 "$CRYO" dump -t "$TARGET" -D "$T/tree" -R
+CRYO_PID_WAIT_MS=0 run 1 "$CRYO" restore -D "$T/tree" -d
+one_error_line "^cryo: error: restore: the image holds 2 processes: restoring process trees comes in step 5"
+target_unharmed
+kill $kid 2>/dev/null
+
 # No image.
 run 1 "$CRYO" restore -D "$T/nothing" -d
 one_error_line "^cryo: error: open images dir \\($T/nothing\\)"
