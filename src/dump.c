@@ -111,7 +111,9 @@ static int write_image(struct dump_ctx *dc)
 	char note[128];
 	int ret;
 
-	ret = write_header(dc);
+	ret = container_check_tree(&dc->tree);
+	if (!ret)
+		ret = write_header(dc);
 	if (!ret)
 		ret = container_dump(dc, dc->tree.tasks[0].pid);
 	if (ret)

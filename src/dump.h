@@ -59,5 +59,7 @@ extern const struct res_ops res_fd_ops;
 
 /* The container configuration record (section CONTAINER). */
 int container_dump(struct dump_ctx *dc, pid_t root);
+/* Refuses a tree with a task outside cryo's namespaces (one error line). */
+int container_check_tree(const struct pstree *t);
 
 #endif

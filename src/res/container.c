@@ -125,6 +125,49 @@ out_copy:
 	return 0;
 }
 
+/*
+ * Namespaces other than cryo's own come in later steps: a task in another
+ * pid, mount, net, ipc, uts, user, cgroup or time namespace is refused,
+ * naming it (its PIDs, paths or sockets would not mean the same thing
+ * when restored in cryo's).
+ */
+static int check_namespaces(pid_t pid)
+{
+	static const char *const ns[] = {"pid", "mnt",	"net",	  "ipc",
+					 "uts", "user", "cgroup", "time"};
+	char path[64], mine[64], theirs[64];
+
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		ssize_t a, b;
+
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
+		a = readlink(path, mine, sizeof(mine) - 1);
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns[i]);
+		b = readlink(path, theirs, sizeof(theirs) - 1);
+		if (a < 0 || b < 0)
+			continue; /* a kernel without this namespace */
+		mine[a] = theirs[b] = 0;
+		if (strcmp(mine, theirs)) {
+			pr_perr("dump", pid,
+				"it lives in another %s namespace (%s, cryo's is %s): namespaces are not supported yet",
+				ns[i], theirs, mine);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+int container_check_tree(const struct pstree *t)
+{
+	for (int i = 0; i < t->nr; i++) {
+		int ret = check_namespaces(t->tasks[i].pid);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int container_dump(struct dump_ctx *dc, pid_t root)
 {
 	static const char *const ns[CRYO_NS_MAX] = {

@@ -66,4 +66,15 @@ time.sleep(1000)' "$T/ready"
 	[ -z "$left" ] || fail "files left after ENOSPC: $left"
 	target_unharmed
 fi
+
+# A task in other namespaces (unshare: uts and ipc): refused by name.
+start_target unshare --uts --ipc sleep 1000
+for _ in $(seq 300); do
+	[ "$(readlink "/proc/$TARGET/ns/uts")" != "$(readlink /proc/self/ns/uts)" ] && break
+	sleep 0.01
+done
+run 1 "$CRYO" dump -t "$TARGET" -D "$T/ns"
+one_error_line "^cryo: error: dump \\(pid $TARGET\\): it lives in another (ipc|uts) namespace \\((ipc|uts):\\[[0-9]+\\], cryo's is (ipc|uts):\\[[0-9]+\\]\\): namespaces are not supported yet"
+[ ! -e "$T/ns/cryo.img" ] || fail "image left behind for a task in another namespace"
+target_unharmed
 echo "ok"
