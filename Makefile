@@ -32,6 +32,9 @@ CRYO_SRCS := $(wildcard src/*.c src/cli/*.c src/res/*.c)
 CRYO_OBJS := $(CRYO_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+# Tools the tests use (built, never run as tests themselves).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/%)
 CRLIB_SRCS := $(wildcard tests/cr/lib/*.c)
 CRLIB_OBJS := $(CRLIB_SRCS:%.c=$(BUILD)/%.o)
 CR_SRCS   := $(wildcard tests/cr/*.c)
@@ -86,6 +89,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBIMG_A) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib/img -MMD -MP $< -o $@ $(LIBIMG_A) $(ALL_LDFLAGS)
 
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIBIMG_A) $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $< -o $@ $(LIBIMG_A) $(ALL_LDFLAGS)
+
 $(BUILD)/tests/cr/%: tests/cr/%.c $(CRLIB_OBJS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/cr/lib -MMD -MP $< -o $@ $(CRLIB_OBJS) -lpthread $(ALL_LDFLAGS)
@@ -110,7 +117,7 @@ $(BUILD)/tests/apps/%: tests/apps/%.c $(CRLIB_OBJS) $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/cr/lib -MMD -MP $< -o $@ $(CRLIB_OBJS) -lpthread $(ALL_LDFLAGS)
 
-tests: all $(UNIT_BINS) $(CR_BINS) $(APP_BINS) $(FUZZ_BIN) $(INJT_BINS) $(VICT_BINS) \
+tests: all $(UNIT_BINS) $(TOOL_BINS) $(CR_BINS) $(APP_BINS) $(FUZZ_BIN) $(INJT_BINS) $(VICT_BINS) \
 	$(EXAMPLE_BINS)
 
 # The test library's objects are not intermediates: keep them.

@@ -15,21 +15,23 @@
 
 struct cryo_opts {
 	const char *cmd;
-	pid_t tree;		/* -t/--tree */
-	const char *images_dir; /* -D/--images-dir */
-	const char *work_dir;	/* -W/--work-dir */
-	const char *log_file;	/* -o/--log-file, relative to the work dir */
-	const char *pidfile;	/* --pidfile */
-	const char *feature;	/* check --feature */
-	int verbosity;		/* -v[N], 0..4 */
-	bool shell_job;		/* -j */
-	bool leave_running;	/* -R */
-	bool restore_detached;	/* -d */
-	bool stream;		/* --stream: image on stdout/stdin */
-	bool summary;		/* show --summary */
-	bool pages;		/* show --pages */
-	bool all;		/* check --all: optional features too */
-	char **args;		/* positional arguments after the command */
+	pid_t tree;		 /* -t/--tree */
+	const char *images_dir;	 /* -D/--images-dir */
+	const char *work_dir;	 /* -W/--work-dir */
+	const char *log_file;	 /* -o/--log-file, relative to the work dir */
+	const char *pidfile;	 /* --pidfile */
+	const char *feature;	 /* check --feature */
+	int verbosity;		 /* -v[N], 0..4 */
+	bool shell_job;		 /* -j */
+	bool leave_running;	 /* -R */
+	bool restore_detached;	 /* -d */
+	bool stream;		 /* --stream: image on stdout/stdin */
+	bool summary;		 /* show --summary */
+	bool pages;		 /* show --pages */
+	bool all;		 /* check --all: optional features too */
+	bool keep_lsm;		 /* restore --keep-lsm */
+	const char *lsm_profile; /* restore --lsm-profile TYPE:NAME */
+	char **args;		 /* positional arguments after the command */
 	int nr_args;
 };
 

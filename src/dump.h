@@ -59,6 +59,11 @@ extern const struct res_ops res_fd_ops;
 
 /* The container configuration record (section CONTAINER). */
 int container_dump(struct dump_ctx *dc, pid_t root);
+/* The LSMs active on this host, into c->lsms and c->label_lsm. */
+void container_host_lsms(struct cryo_img_container *c);
+/* Restore: --keep-lsm and --lsm-profile checks, then the label itself. */
+int container_restore_check(struct rst_ctx *rc);
+int container_restore_child(struct rst_ctx *rc, struct rtask *t);
 /* Refuses a tree with a task outside cryo's namespaces (one error line). */
 int container_check_tree(const struct pstree *t);
 

@@ -273,13 +273,18 @@ static int load_rec(struct rst_ctx *rc, struct cryo_img_reader *r,
 	uint32_t pid;
 	int ret;
 
-	if (!rec->desc || rec->desc->bulk || rec->type == CRYO_REC_CONTAINER)
-		return 0; /* NOTE, PAD; CONTAINER: step 4 */
+	if (!rec->desc || rec->desc->bulk)
+		return 0; /* NOTE, PAD */
 	ret = cryo_img_payload(r, &p);
 	if (ret) {
 		pr_err("read image", rec->desc->name, "%s",
 		       cryo_img_reader_error(r));
 		return ret;
+	}
+	if (rec->type == CRYO_REC_CONTAINER) {
+		rc->has_container = true;
+		return cryo_img_fixed(rec->desc, p, rec->len, &rc->container,
+				      sizeof(rc->container), &tail, &tl);
 	}
 	if (rec->type == CRYO_REC_PSTREE) {
 		struct cryo_img_pstree ps;
@@ -323,6 +328,10 @@ static int load_rec(struct rst_ctx *rc, struct cryo_img_reader *r,
 /* What restore needs before it creates anything. */
 static int check_loaded(struct rst_ctx *rc)
 {
+	int ret = container_restore_check(rc);
+
+	if (ret)
+		return ret;
 	if (rc->nr != 1) {
 		pr_err("restore", NULL,
 		       "the image holds %d processes: restoring process trees comes in step 5",
@@ -487,6 +496,8 @@ child_main(struct rst_ctx *rc, struct rtask *t, int msg_w, int hold_r,
 		_exit(1);
 	}
 	memcpy((void *)t->tramp, code, sizeof(code));
+	if (container_restore_child(rc, t))
+		_exit(1);
 	for (size_t m = 0; m < res_table_nr; m++)
 		if (res_table[m]->restore_child &&
 		    res_table[m]->restore_child(rc, t))

@@ -97,6 +97,8 @@ struct rst_ctx {
 	int nr;
 	struct cryo_img_header hdr;
 	int tty_fd; /* -j: the terminal restored fds go onto, or -1 */
+	struct cryo_img_container container; /* the image's, if any */
+	bool has_container;
 };
 
 /*

@@ -43,7 +43,10 @@ static const struct command commands[] = {
 	 "  -d, --restore-detached  exit once the process runs (else wait\n"
 	 "                          for it and exit with its status)\n"
 	 "  -j, --shell-job         restore terminal fds onto cryo's terminal\n"
-	 "      --pidfile FILE      write the restored PID to FILE\n"},
+	 "      --pidfile FILE      write the restored PID to FILE\n"
+	 "      --keep-lsm          keep the image's LSM labels: fail unless\n"
+	 "                          this host runs the same LSMs\n"
+	 "      --lsm-profile TYPE:NAME  give the process this LSM label\n"},
 	{"show", cmd_show, "decode an image to JSON or a summary",
 	 "show [DIR|FILE|-] [--summary] [--pages]\n"
 	 "  DIR|FILE|-              an images dir, an image file, or stdin\n"
@@ -73,6 +76,8 @@ enum {
 	OPT_PAGES,
 	OPT_FEATURE,
 	OPT_ALL,
+	OPT_KEEP_LSM,
+	OPT_LSM_PROFILE,
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +95,8 @@ static const struct option long_opts[] = {
 	{"pages", no_argument, NULL, OPT_PAGES},
 	{"feature", required_argument, NULL, OPT_FEATURE},
 	{"all", no_argument, NULL, OPT_ALL},
+	{"keep-lsm", no_argument, NULL, OPT_KEEP_LSM},
+	{"lsm-profile", required_argument, NULL, OPT_LSM_PROFILE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -226,6 +233,19 @@ static int parse_args(int argc, char **argv, struct cryo_opts *o)
 			break;
 		case OPT_ALL:
 			o->all = true;
+			break;
+		case OPT_KEEP_LSM:
+			o->keep_lsm = true;
+			break;
+		case OPT_LSM_PROFILE:
+			if (!strchr(optarg, ':') || optarg[0] == ':' ||
+			    !strchr(optarg, ':')[1]) {
+				fprintf(stderr,
+					"cryo: --lsm-profile wants TYPE:NAME, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->lsm_profile = optarg;
 			break;
 		case 'h':
 			exit(help(o->cmd));

@@ -20,6 +20,7 @@
 
 #include "../dump.h"
 #include "../log.h"
+#include "../restore.h"
 
 #ifndef __NR_lsm_list_modules
 #define __NR_lsm_list_modules 461
@@ -58,7 +59,7 @@ static void add_lsm(struct cryo_img_container *c, const char *name)
 }
 
 /* Active LSMs: lsm_list_modules(2) (6.8+), else securityfs if mounted. */
-static void read_lsms(struct cryo_img_container *c)
+void container_host_lsms(struct cryo_img_container *c)
 {
 	uint64_t ids[32];
 	uint32_t sz = sizeof(ids);
@@ -179,7 +180,7 @@ int container_dump(struct dump_ctx *dc, pid_t root)
 	size_t cg_len = 0;
 	int ret;
 
-	read_lsms(&c);
+	container_host_lsms(&c);
 	for (int i = 0; i < CRYO_NS_MAX; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)root,
 			 ns[i]);
@@ -199,5 +200,90 @@ int container_dump(struct dump_ctx *dc, pid_t root)
 	ret = cryo_img_write_rec(dc->w, CRYO_REC_CONTAINER, &c, sizeof(c), cg,
 				 cg_len + 1);
 	free(cg);
+	return ret;
+}
+
+/* ---- restore ---- */
+
+/*
+ * Before anything is created. By default the restored process gets the
+ * label the host's policy gives it (cryo's own, inherited). --keep-lsm
+ * keeps the image's: the host must run the same LSMs, or the restore
+ * fails here, naming both lists; per-task labels are not in images yet,
+ * so an image taken under a labelling LSM is refused with --keep-lsm
+ * rather than restored unlabelled. --lsm-profile TYPE:NAME names a
+ * labelling LSM that must be active here.
+ */
+int container_restore_check(struct rst_ctx *rc)
+{
+	const struct cryo_opts *o = &rc->c->opts;
+	struct cryo_img_container host = {.size = sizeof(host)};
+
+	container_host_lsms(&host);
+	if (o->keep_lsm) {
+		if (!rc->has_container) {
+			pr_err("restore", "--keep-lsm",
+			       "the image has no container section");
+			return -EINVAL;
+		}
+		if (strcmp(host.lsms, rc->container.lsms)) {
+			pr_err("restore", "--keep-lsm",
+			       "the image was taken under LSMs '%s', this host runs '%s'",
+			       rc->container.lsms, host.lsms);
+			return -EPERM;
+		}
+		if (rc->container.label_lsm[0]) {
+			pr_err("restore", "--keep-lsm",
+			       "keeping %s labels is not supported yet",
+			       rc->container.label_lsm);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (o->lsm_profile) {
+		size_t n = strcspn(o->lsm_profile, ":");
+		char type[32];
+
+		snprintf(type, sizeof(type), "%.*s", (int)n, o->lsm_profile);
+		if (!lsm_labels_tasks(type) || !strstr(host.lsms, type)) {
+			pr_err("restore", "--lsm-profile",
+			       "'%s' is not a labelling LSM active on this host (LSMs '%s')",
+			       type, host.lsms);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * In the new process: the label asked for with --lsm-profile, through the
+ * LSM's own attr file (AppArmor takes a "changeprofile" command; SELinux
+ * and Smack take the label). Only reached when container_restore_check
+ * found the LSM active.
+ */
+int container_restore_child(struct rst_ctx *rc, struct rtask *t)
+{
+	const char *prof = rc->c->opts.lsm_profile, *name;
+	char path[64], buf[512];
+	int fd, n, ret = 0;
+
+	if (!prof)
+		return 0;
+	name = strchr(prof, ':') + 1;
+	if (!strncmp(prof, "apparmor:", 9))
+		n = snprintf(buf, sizeof(buf), "changeprofile %s", name);
+	else
+		n = snprintf(buf, sizeof(buf), "%s", name);
+	snprintf(path, sizeof(path), "/proc/self/attr/%.*s/current",
+		 (int)(name - prof - 1), prof);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/proc/self/attr/current", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		ret = -errno;
+		pr_perr("restore", t->pid, "--lsm-profile %s: %s", prof,
+			strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
