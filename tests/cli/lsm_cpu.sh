@@ -5,7 +5,7 @@
 # labels; --lsm-profile wants a labelling LSM active here; an image whose
 # registers need XSAVE features this CPU lacks is refused, naming them.
 . "$(dirname "$0")/common.sh"
-EDIT=$ROOT/${BUILD:-build}/tests/tools/img_edit
+EDIT=$(resolve_build)/tests/tools/img_edit
 [ -x "$EDIT" ] || fail "no $EDIT (make tests)"
 
 start_target setsid -w sleep 1001
