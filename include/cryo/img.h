@@ -341,6 +341,12 @@ const struct cryo_img_desc *cryo_img_desc_table(size_t *nr);
 
 /* CRC32C (Castagnoli), hardware-accelerated where SSE4.2 exists. */
 uint32_t cryo_crc32c(uint32_t crc, const void *buf, size_t len);
+/*
+ * The CRC32C of A followed by B, from crc1 = CRC32C of A, crc2 = CRC32C of
+ * B (both started from 0) and len2 = the length of B: checksums of pieces
+ * computed apart (in threads) joined in order.
+ */
+uint32_t cryo_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 
 /* ---- writer ---- */
 
@@ -416,6 +422,27 @@ int __must_check cryo_img_payload(struct cryo_img_reader *r, const void **p);
 /* Reads up to n payload bytes; the checksum is verified with the last one. */
 ssize_t __must_check cryo_img_read(struct cryo_img_reader *r, void *buf,
 				   size_t n);
+/*
+ * Bulk payloads taken by the caller straight from the image file (mmap,
+ * pread, several threads), without a copy through the reader:
+ *
+ * cryo_img_payload_file_span() gives the file offset of the next unread
+ * byte of the current payload and how many bytes are left; -ESPIPE when
+ * the stream is not a regular file (a pipe: use cryo_img_read() then).
+ * The file offset counts from the start of the file, not of the stream.
+ *
+ * cryo_img_consume() then moves the reader past the next n payload bytes
+ * that the caller took itself, crc being their CRC32C (cryo_crc32c() from
+ * 0; pieces joined in order with cryo_crc32c_combine()). The payload
+ * checksum is checked as if the reader had read them: when n ends the
+ * payload, a mismatch fails with -EBADMSG and the reader's error line.
+ * Until then the caller must treat the bytes as unverified.
+ */
+int __must_check cryo_img_payload_file_span(struct cryo_img_reader *r,
+					    uint64_t *file_off,
+					    uint64_t *left);
+int __must_check cryo_img_consume(struct cryo_img_reader *r, uint64_t n,
+				  uint32_t crc);
 /* The last failure as one line: "record PAGES at offset 8192: ...". */
 const char *cryo_img_reader_error(const struct cryo_img_reader *r);
 const struct cryo_img_trailer *

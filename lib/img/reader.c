@@ -25,6 +25,7 @@ struct cryo_img_reader {
 	int fd;
 	uint64_t max_payload;
 	uint64_t file_size; /* 0 when not a regular file */
+	uint64_t base;	    /* file offset of stream offset 0 */
 	uint64_t off;	    /* stream offset of the next unread byte */
 	uint32_t seq;	    /* expected sequence number of the next record */
 	uint32_t chain_crc;
@@ -207,6 +208,54 @@ ssize_t cryo_img_read(struct cryo_img_reader *r, void *buf, size_t n)
 		return (ssize_t)k;
 	}
 	return payload_get(r, buf, n);
+}
+
+int cryo_img_payload_file_span(struct cryo_img_reader *r, uint64_t *file_off,
+			       uint64_t *left)
+{
+	if (r->error)
+		return r->error;
+	if (!r->file_size)
+		return -ESPIPE;
+	if (r->loaded)
+		return fail(r, -EINVAL, &r->cur, "payload already loaded");
+	*file_off = r->base + r->off;
+	*left = r->left;
+	return 0;
+}
+
+int cryo_img_consume(struct cryo_img_reader *r, uint64_t n, uint32_t crc)
+{
+	size_t buffered = r->rfill - r->rpos;
+
+	if (r->error)
+		return r->error;
+	if (!r->file_size || r->loaded || n > r->left)
+		return fail(r, -EINVAL, &r->cur,
+			    "cannot take %llu bytes of the payload directly",
+			    (unsigned long long)n);
+	/* Bytes the reader had read ahead are dropped, the rest skipped. */
+	if (n <= buffered) {
+		r->rpos += n;
+	} else {
+		off_t to = (off_t)(r->base + r->off + n);
+
+		if (lseek(r->fd, to, SEEK_SET) != to)
+			return fail(r, errno ? -errno : -EIO, &r->cur,
+				    "seek to offset %llu: %s",
+				    (unsigned long long)(r->off + n),
+				    strerror(errno));
+		r->rpos = r->rfill = 0;
+	}
+	r->off += n;
+	r->crc = cryo_crc32c_combine(r->crc, crc, n);
+	r->left -= n;
+	if (!r->left && r->crc != r->want_crc)
+		return fail(
+			r, -EBADMSG, &r->cur,
+			"payload checksum mismatch (0x%08x, expected 0x%08x)",
+			r->crc, r->want_crc);
+	return 0;
 }
 
 int cryo_img_fixed(const struct cryo_img_desc *d, const void *p, uint64_t len,
@@ -514,6 +563,7 @@ int cryo_img_reader_new(const struct cryo_img_ropts *opts,
 		off_t pos = lseek(r->fd, 0, SEEK_CUR);
 
 		r->file_size = (uint64_t)(st.st_size - (pos > 0 ? pos : 0));
+		r->base = pos > 0 ? (uint64_t)pos : 0;
 	}
 	n = rget(r, magic, sizeof(magic));
 	if (n < 0)
