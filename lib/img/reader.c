@@ -26,6 +26,7 @@ struct cryo_img_reader {
 	uint64_t max_payload;
 	uint64_t file_size; /* 0 when not a regular file */
 	uint64_t base;	    /* file offset of stream offset 0 */
+	uint64_t pending;   /* deferred payloads not checked yet */
 	uint64_t off;	    /* stream offset of the next unread byte */
 	uint32_t seq;	    /* expected sequence number of the next record */
 	uint32_t chain_crc;
@@ -210,30 +211,23 @@ ssize_t cryo_img_read(struct cryo_img_reader *r, void *buf, size_t n)
 	return payload_get(r, buf, n);
 }
 
-int cryo_img_payload_file_span(struct cryo_img_reader *r, uint64_t *file_off,
-			       uint64_t *left)
+int cryo_img_defer(struct cryo_img_reader *r, struct cryo_img_deferred *d)
 {
+	size_t buffered = r->rfill - r->rpos;
+	uint64_t n = r->left;
+
 	if (r->error)
 		return r->error;
 	if (!r->file_size)
 		return -ESPIPE;
 	if (r->loaded)
 		return fail(r, -EINVAL, &r->cur, "payload already loaded");
-	*file_off = r->base + r->off;
-	*left = r->left;
-	return 0;
-}
-
-int cryo_img_consume(struct cryo_img_reader *r, uint64_t n, uint32_t crc)
-{
-	size_t buffered = r->rfill - r->rpos;
-
-	if (r->error)
-		return r->error;
-	if (!r->file_size || r->loaded || n > r->left)
-		return fail(r, -EINVAL, &r->cur,
-			    "cannot take %llu bytes of the payload directly",
-			    (unsigned long long)n);
+	*d = (struct cryo_img_deferred){.file_off = r->base + r->off,
+					.len = n,
+					.rec_offset = r->cur.offset,
+					.crc_before = r->crc,
+					.want_crc = r->want_crc,
+					.type = r->cur.type};
 	/* Bytes the reader had read ahead are dropped, the rest skipped. */
 	if (n <= buffered) {
 		r->rpos += n;
@@ -248,14 +242,32 @@ int cryo_img_consume(struct cryo_img_reader *r, uint64_t n, uint32_t crc)
 		r->rpos = r->rfill = 0;
 	}
 	r->off += n;
-	r->crc = cryo_crc32c_combine(r->crc, crc, n);
-	r->left -= n;
-	if (!r->left && r->crc != r->want_crc)
-		return fail(
-			r, -EBADMSG, &r->cur,
-			"payload checksum mismatch (0x%08x, expected 0x%08x)",
-			r->crc, r->want_crc);
+	r->left = 0;
+	r->pending++;
 	return 0;
+}
+
+int cryo_img_check_deferred(struct cryo_img_reader *r,
+			    const struct cryo_img_deferred *d, uint32_t crc)
+{
+	struct cryo_img_rec rec = {.type = d->type,
+				   .offset = d->rec_offset,
+				   .desc = cryo_img_desc_get(d->type)};
+	uint32_t got = cryo_crc32c_combine(d->crc_before, crc, d->len);
+
+	if (r->pending)
+		r->pending--;
+	if (got != d->want_crc)
+		return fail(
+			r, -EBADMSG, &rec,
+			"payload checksum mismatch (0x%08x, expected 0x%08x)",
+			got, d->want_crc);
+	return 0;
+}
+
+uint64_t cryo_img_pending(const struct cryo_img_reader *r)
+{
+	return r->pending;
 }
 
 int cryo_img_fixed(const struct cryo_img_desc *d, const void *p, uint64_t len,

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Page data taken by the caller straight from the image file (what a
- * parallel restore does): cryo_img_payload_file_span() must point at the
- * right bytes, cryo_img_consume() must move the reader past them and keep
- * checking the payload checksum from CRCs the caller computed in pieces,
- * and cryo_crc32c_combine() must join such pieces exactly.
+ * parallel restore does): cryo_img_defer() must point at the right bytes
+ * and move the reader past them, cryo_img_check_deferred() must check the
+ * payload checksum from CRCs the caller computed in pieces (also when the
+ * reader has read part of the payload before), and cryo_crc32c_combine()
+ * must join such pieces exactly.
  *
  *  (a) combine == one-shot CRC for random splits, empty pieces and long
  *      (16 MiB) second pieces; the 3-stream hardware path at its block
@@ -13,9 +14,10 @@
  *      after part of it was read through cryo_img_read() (bytes the reader
  *      had buffered ahead), and at a non-zero start offset of the stream:
  *      the bytes match and the rest of the image still verifies;
- *  (c) one flipped byte of page data: consume() fails with -EBADMSG and a
- *      "payload checksum mismatch" line, on the last piece only;
- *  (d) a pipe: -ESPIPE; consuming past the payload: -EINVAL.
+ *  (c) one flipped byte of page data: the check fails with -EBADMSG and a
+ *      "payload checksum mismatch" line naming the record, and the reader
+ *      stays failed;
+ *  (d) a pipe: -ESPIPE; cryo_img_pending() counts unchecked payloads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +138,9 @@ static void take_direct(const struct img_buf *b, size_t lead, size_t through,
 	struct cryo_img_reader *r = NULL;
 	struct cryo_img_rec rec;
 	static unsigned char got[sizeof(pages)];
-	uint64_t off, left, done;
+	struct cryo_img_deferred d;
+	uint64_t done;
+	uint32_t crc = 0;
 	unsigned char *img = malloc(b->len);
 	int ret;
 
@@ -157,9 +161,11 @@ static void take_direct(const struct img_buf *b, size_t lead, size_t through,
 	if (through && !CHECK_EQ(cryo_img_read(r, got, through),
 				 (ssize_t)through))
 		goto out;
-	if (!CHECK_EQ(cryo_img_payload_file_span(r, &off, &left), 0) ||
-	    !CHECK_EQ(left, sizeof(pages) - through) ||
-	    !CHECK_EQ(off, lead + rec.offset + IMG_HSZ + through))
+	if (!CHECK_EQ(cryo_img_defer(r, &d), 0) ||
+	    !CHECK_EQ(d.len, sizeof(pages) - through) ||
+	    !CHECK_EQ(d.file_off, lead + rec.offset + IMG_HSZ + through) ||
+	    !CHECK_EQ(d.rec_offset, rec.offset) ||
+	    !CHECK_EQ(cryo_img_pending(r), 1))
 		goto out;
 	if (flip >= 0) { /* corrupt the file itself, under the reader */
 		unsigned char c = pages[flip] ^ 0x20;
@@ -170,28 +176,33 @@ static void take_direct(const struct img_buf *b, size_t lead, size_t through,
 			      1))
 			goto out;
 	}
-	for (done = 0; done < left; done += piece) {
-		size_t k = left - done < piece ? left - done : piece;
-
-		if (!CHECK_EQ(pread(ro.fd, got + through + done, k,
-				    (off_t)(off + done)),
-			      (ssize_t)k))
-			goto out;
-		ret = cryo_img_consume(
-			r, k, cryo_crc32c(0, got + through + done, k));
-		if (flip >= 0 && done + k == left) {
-			CHECK_EQ(ret, -EBADMSG);
-			CHECK_CONTAINS(cryo_img_reader_error(r),
-				       "payload checksum mismatch");
-			goto out;
-		}
-		if (!CHECK_EQ(ret, 0))
-			goto out;
-	}
-	CHECK_MEM(got, pages, sizeof(pages));
-	/* The rest of the stream: the NOTE, then the verified trailer. */
+	/* The reader goes on while the payload is read "elsewhere". */
 	CHECK_EQ(cryo_img_next(r, &rec), 1);
 	CHECK_EQ(rec.type, CRYO_REC_NOTE);
+	for (done = 0; done < d.len; done += piece) {
+		size_t k = d.len - done < piece ? d.len - done : piece;
+
+		if (!CHECK_EQ(pread(ro.fd, got + through + done, k,
+				    (off_t)(d.file_off + done)),
+			      (ssize_t)k))
+			goto out;
+		crc = cryo_crc32c_combine(
+			crc, cryo_crc32c(0, got + through + done, k), k);
+	}
+	ret = cryo_img_check_deferred(r, &d, crc);
+	CHECK_EQ(cryo_img_pending(r), 0);
+	if (flip >= 0) {
+		CHECK_EQ(ret, -EBADMSG);
+		CHECK_CONTAINS(cryo_img_reader_error(r),
+			       "payload checksum mismatch");
+		CHECK_CONTAINS(cryo_img_reader_error(r), "record PAGES at");
+		CHECK_EQ(cryo_img_next(r, &rec), -EBADMSG); /* sticky */
+		goto out;
+	}
+	if (!CHECK_EQ(ret, 0))
+		goto out;
+	CHECK_MEM(got, pages, sizeof(pages));
+	/* The rest of the stream: the verified trailer. */
 	CHECK_EQ(cryo_img_next(r, &rec), 0);
 	CHECK(cryo_img_reader_trailer(r) != NULL);
 out:
@@ -223,6 +234,8 @@ static void test_direct(void)
 		take_direct(&b, leads[i], 0, sizeof(pages), 5 * PAGE + 17);
 		unit_context("a flipped byte, pieces");
 		take_direct(&b, leads[i], 0, 4 * PAGE, NR_PAGES * PAGE - 1);
+		unit_context("a flipped byte past what was read");
+		take_direct(&b, leads[i], 1000, 3 * PAGE, 2 * PAGE);
 		unit_context(NULL);
 		img_buf_free(&b);
 	}
@@ -235,7 +248,7 @@ static void test_misuse(void)
 	struct cryo_img_reader *r = NULL;
 	struct cryo_img_rec rec;
 	struct img_buf b = {0};
-	uint64_t off, left;
+	struct cryo_img_deferred d;
 	pid_t child;
 	int ret;
 
@@ -245,7 +258,8 @@ static void test_misuse(void)
 		do
 			ret = cryo_img_next(r, &rec);
 		while (ret == 1 && rec.type != CRYO_REC_PAGES);
-		CHECK_EQ(cryo_img_payload_file_span(r, &off, &left), -ESPIPE);
+		CHECK_EQ(cryo_img_defer(r, &d), -ESPIPE);
+		CHECK_EQ(cryo_img_pending(r), 0);
 	}
 	cryo_img_reader_free(r);
 	r = NULL;
@@ -253,16 +267,6 @@ static void test_misuse(void)
 		close(ro.fd);
 	CHECK_EQ(img_pipe_reap(child), 0);
 
-	ro.fd = img_memfd_from(b.p, b.len);
-	if (CHECK(ro.fd >= 0) && CHECK_EQ(cryo_img_reader_new(&ro, &r), 0)) {
-		do
-			ret = cryo_img_next(r, &rec);
-		while (ret == 1 && rec.type != CRYO_REC_PAGES);
-		CHECK_EQ(cryo_img_consume(r, sizeof(pages) + 1, 0), -EINVAL);
-	}
-	cryo_img_reader_free(r);
-	if (ro.fd >= 0)
-		close(ro.fd);
 	img_buf_free(&b);
 }
 
