@@ -151,8 +151,8 @@ int main(int argc, char **argv)
 			if (i == n)
 				snprintf(buf, sizeof(buf), "ok\n");
 			else
-				snprintf(buf, sizeof(buf), "bad at offset %zu\n",
-					 i * sizeof(*p));
+				snprintf(buf, sizeof(buf),
+					 "bad at offset %zu\n", i * sizeof(*p));
 			if (write_atomic(checkfile, buf) != 0)
 				perror("memhog: check file");
 			continue;

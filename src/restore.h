@@ -151,8 +151,7 @@ int rst_mm_layout(struct rst_ctx *rc, struct rtask *t);
  */
 int rst_mm_pages(struct rst_ctx *rc, struct cryo_img_reader *r,
 		 const void *pagemap, size_t len);
-int rst_mm_pages_end(struct rst_ctx *rc, struct cryo_img_reader *r,
-		     bool abort);
+int rst_mm_pages_end(struct rst_ctx *rc, struct cryo_img_reader *r, bool abort);
 int rst_mm_finish(struct rst_ctx *rc, struct rtask *t);
 int rst_mm_drop_tramp(struct rst_ctx *rc, struct rtask *t);
 

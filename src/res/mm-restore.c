@@ -46,8 +46,8 @@
 #define PAGE_SZ		      4096ul
 #define TASK_TOP	      0x7ffffffff000ul /* 47-bit user address space */
 #define HOLE_FLOOR	      0x10000000ul /* keep the trampoline off page 0 */
-#define MAP_GD		      0x0100  /* MAP_GROWSDOWN */
-#define MREMAP_FIX	      (1 | 2) /* MREMAP_MAYMOVE | MREMAP_FIXED */
+#define MAP_GD		      0x0100	   /* MAP_GROWSDOWN */
+#define MREMAP_FIX	      (1 | 2)	   /* MREMAP_MAYMOVE | MREMAP_FIXED */
 #define PR_SET_VMA_	      0x53564d41
 #define PR_SET_VMA_ANON_NAME_ 0
 
@@ -631,8 +631,8 @@ static int pg_from_file(const struct pg_piece *pc, unsigned char *blk,
 	size_t si = 0;
 
 	while (done < pc->len) {
-		size_t n = pc->len - done < PG_BLOCK ? pc->len - done
-						     : PG_BLOCK;
+		size_t n =
+			pc->len - done < PG_BLOCK ? pc->len - done : PG_BLOCK;
 		size_t got = 0;
 		int ret;
 
@@ -773,39 +773,47 @@ static bool uffd_area(const struct rvma *m)
  * with UFFD_USER_MODE_ONLY: a kernel access to a registered page that is
  * not there yet (none is expected: the target is stopped and every page of
  * those areas goes in with UFFDIO_COPY) fails instead of waiting for a
- * reader that never comes. Returns the fd, or -1 when the target has no
- * such area or something failed: its pages then go the other ways, so a
- * failure here is logged at debug level only.
+ * reader that never comes. *out is the fd, or -1 when the target has no
+ * such area or the kernel refuses: its pages then go the other ways (so
+ * that is logged at debug level only). Returns -errno only when the
+ * injection engine failed (logged).
  */
-static int uffd_open(struct rtask *t)
+static int uffd_open(struct rtask *t, int *out)
 {
 	struct uffdio_api api = {.api = UFFD_API};
-	int pidfd, fd = -1, nr = 0;
+	int pidfd, fd = -1, nr = 0, ret;
 	long tfd = -1;
 
+	*out = -1;
 	for (int i = 0; i < t->nr_vmas; i++)
 		nr += uffd_area(&t->vmas[i]);
 	if (!nr)
-		return -1;
-	if (rst_syscall(t, 0, SYS_userfaultfd,
-			O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0,
-			0, 0, &tfd) ||
-	    tfd < 0) {
-		pr_debug("pid %d: no userfaultfd (%ld): pages by writes",
-			 t->pid, tfd);
-		return -1;
+		return 0;
+	ret = rst_syscall(t, 0, SYS_userfaultfd,
+			  O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0, 0, 0,
+			  0, 0, &tfd);
+	if (ret)
+		return ret;
+	if (tfd < 0) {
+		pr_debug("pid %d: no userfaultfd (%s): pages by writes", t->pid,
+			 strerror((int)-tfd));
+		return 0;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (pidfd >= 0) {
 		fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
 		close(pidfd);
 	}
-	if (rst_syscall_ok(t, 0, "close the userfaultfd", SYS_close,
-			   (unsigned long)tfd, 0, 0, 0, 0, 0, NULL) ||
-	    fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+	ret = rst_syscall_ok(t, 0, "close the userfaultfd", SYS_close,
+			     (unsigned long)tfd, 0, 0, 0, 0, 0, NULL);
+	if (ret || fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+		if (!ret)
+			pr_debug(
+				"pid %d: userfaultfd not usable (%s): pages by writes",
+				t->pid, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return ret;
 	}
 	for (int i = 0; i < t->nr_vmas; i++) {
 		struct rvma *m = &t->vmas[i];
@@ -819,7 +827,8 @@ static int uffd_open(struct rtask *t)
 				 " not registered (%s): pages by writes",
 				 t->pid, m->v.start, strerror(errno));
 	}
-	return fd;
+	*out = fd;
+	return 0;
 }
 
 /*
@@ -849,7 +858,8 @@ static int pg_check(struct rst_pages *p, struct cryo_img_reader *r, bool all)
 			return ret;
 		if (!ret && pl->left) {
 			pr_err("read image", "PAGES",
-			       "record at offset %" PRIu64 ": %zu pieces not written",
+			       "record at offset %" PRIu64
+			       ": %zu pieces not written",
 			       pl->d.rec_offset, pl->left);
 			ret = -EIO;
 		}
@@ -902,8 +912,7 @@ static int pg_push(struct rst_pages *p, struct pg_piece *pc)
 	return ret;
 }
 
-int rst_mm_pages_end(struct rst_ctx *rc, struct cryo_img_reader *r,
-		     bool abort)
+int rst_mm_pages_end(struct rst_ctx *rc, struct cryo_img_reader *r, bool abort)
 {
 	struct rst_pages *p = rc->pages;
 	int ret;
@@ -990,11 +999,11 @@ static int pg_plan(struct rtask *t, struct pg_cursor *cur, uint64_t len,
 		ret = m->uffd ? 0 : open_for_pages(t, m);
 		if (ret)
 			return ret;
-		pc->segs[pc->nr_segs++] = (struct pg_seg){
-			va, k,
-			m->uffd		  ? PG_UFFD
-			: vm_writable(m) ? PG_VM
-					  : PG_MEM};
+		pc->segs[pc->nr_segs++] =
+			(struct pg_seg){va, k,
+					m->uffd		 ? PG_UFFD
+					: vm_writable(m) ? PG_VM
+							 : PG_MEM};
 		len -= k;
 		cur->done += k;
 		if (cur->done == ru->nr_pages * PAGE_SZ) {
@@ -1086,8 +1095,8 @@ static int pg_payload(struct rst_ctx *rc, struct rtask *t,
 	p = rc->pages;
 	uffd = &p->uffd[t - rc->tasks];
 	if (*uffd == -2)
-		*uffd = uffd_open(t);
-	if (rc->img_fd >= 0 && total)
+		ret = uffd_open(t, uffd);
+	if (!ret && rc->img_fd >= 0 && total)
 		ret = pg_defer(p, r, total, &pl);
 	for (size_t i = 0; !ret && off < total; i++) {
 		uint64_t len = total - off < PG_CHUNK ? total - off : PG_CHUNK;

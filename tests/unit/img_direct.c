@@ -100,8 +100,10 @@ static void build(struct img_buf *b, size_t lead)
 				    .arch = CRYO_ARCH_X86_64,
 				    .page_size = PAGE,
 				    .root_pid = 1};
-	struct cryo_img_pagemap pm = {
-		.size = sizeof(pm), .pid = 1, .nr_runs = 2, .nr_pages = NR_PAGES};
+	struct cryo_img_pagemap pm = {.size = sizeof(pm),
+				      .pid = 1,
+				      .nr_runs = 2,
+				      .nr_pages = NR_PAGES};
 	struct cryo_img_page_run runs[2] = {{0x10000, 10},
 					    {0x40000, NR_PAGES - 10}};
 	struct iovec iov = {pages, sizeof(pages)};
@@ -141,13 +143,9 @@ static void take_direct(const struct img_buf *b, size_t lead, size_t through,
 	struct cryo_img_deferred d;
 	uint64_t done;
 	uint32_t crc = 0;
-	unsigned char *img = malloc(b->len);
 	int ret;
 
-	if (!CHECK(img))
-		return;
-	memcpy(img, b->p, b->len);
-	ro.fd = img_memfd_from(img, b->len);
+	ro.fd = img_memfd_from(b->p, b->len);
 	if (!CHECK(ro.fd >= 0))
 		goto out;
 	if (!CHECK_EQ(lseek(ro.fd, (off_t)lead, SEEK_SET), (off_t)lead) ||
@@ -158,8 +156,8 @@ static void take_direct(const struct img_buf *b, size_t lead, size_t through,
 	while (ret == 1 && rec.type != CRYO_REC_PAGES);
 	if (!CHECK_EQ(ret, 1))
 		goto out;
-	if (through && !CHECK_EQ(cryo_img_read(r, got, through),
-				 (ssize_t)through))
+	if (through &&
+	    !CHECK_EQ(cryo_img_read(r, got, through), (ssize_t)through))
 		goto out;
 	if (!CHECK_EQ(cryo_img_defer(r, &d), 0) ||
 	    !CHECK_EQ(d.len, sizeof(pages) - through) ||
@@ -170,10 +168,10 @@ static void take_direct(const struct img_buf *b, size_t lead, size_t through,
 	if (flip >= 0) { /* corrupt the file itself, under the reader */
 		unsigned char c = pages[flip] ^ 0x20;
 
-		if (!CHECK_EQ(pwrite(ro.fd, &c, 1,
-				     (off_t)(lead + rec.offset + IMG_HSZ) +
-					     flip),
-			      1))
+		if (!CHECK_EQ(
+			    pwrite(ro.fd, &c, 1,
+				   (off_t)(lead + rec.offset + IMG_HSZ) + flip),
+			    1))
 			goto out;
 	}
 	/* The reader goes on while the payload is read "elsewhere". */
@@ -211,7 +209,6 @@ out:
 	cryo_img_reader_free(r);
 	if (ro.fd >= 0)
 		close(ro.fd);
-	free(img);
 }
 
 /* (b), (c) */
