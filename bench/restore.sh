@@ -182,8 +182,8 @@ for mib in $SIZES; do
 		ratio=$(fmt_ratio "$c_ns" "${BEST[criu]}")
 	fi
 	row "$mib" cryo "$c_ns" "${RUN[cryo]}" "$bytes" "${RSS[cryo]}" "${CPU[cryo]}" "$ratio"
-	summary "restore $mib MiB: cryo throughput" "$(fmt_gbs "$bytes" "$c_ns") GB/s" \
-		"$(fmt_ms "$c_ns") ms" "-" ">= 4 GB/s"
+	summary "restore $mib MiB: cryo throughput" \
+		"$(fmt_gbs "$bytes" "$c_ns") GB/s ($(fmt_ms "$c_ns") ms)" "-" "-" ">= 4 GB/s"
 	summary "restore $mib MiB: until it runs" "$(fmt_ms "${RUN[cryo]}") ms" "-" "-" "-"
 	summary "restore $mib MiB: cryo peak RSS" "$((RSS[cryo] / 1024)) MiB" "-" "-" "a few buffers"
 	if [[ -n $CRIU ]]; then
