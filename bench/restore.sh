@@ -44,9 +44,9 @@ bench_cc rstwait
 
 # Restored processes must not inherit the caller's pipes (the restore of
 # an fd it cannot rebuild would fail): close what is not stdin/out/err.
-for fd in /proc/$$/fd/*; do
+for fd in "/proc/$$/fd"/*; do
 	fd=${fd##*/}
-	((fd > 2)) && eval "exec $fd>&-" 2>/dev/null || true
+	if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
 done
 
 WORK=$(mktemp -d "$BENCH_DIR/cryo-bench-restore.XXXXXX")

@@ -71,7 +71,7 @@ for which in 0 -1; do
 	run 1 "$CRYO" restore -d -D "$T/bad$which"
 	one_error_line '^cryo: error: read image \(PAGES\): record PAGES at offset [0-9]+: payload checksum mismatch'
 	no_process
-	[ -z "${VERBOSE:-}" ] || cat "$T/err"
+	[ -z "${VERBOSE:-}" ] || echo "byte at $at: $(cat "$T/err")"
 done
 
 # The same through a pipe (the reader checks the pieces there).
