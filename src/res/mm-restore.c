@@ -10,10 +10,12 @@
  *      (same kernel: same sizes, the kernel follows a moved vDSO);
  *   3. every image area is mapped again at its address with its
  *      protection, file, offset and grows-down flag;
- *   4. page data streams from the image into the target: process_vm_writev
- *      for writable areas, /proc/PID/mem (which writes through read-only
- *      protections) for the others; a PROT_NONE area that has data is
- *      opened for the copy and closed again after;
+ *   4. page data streams from the image into the target through a
+ *      pipeline of writer threads (see "Step 4" below): UFFDIO_COPY for
+ *      private anonymous areas, process_vm_writev for other writable
+ *      areas, /proc/PID/mem (which writes through read-only protections)
+ *      for the rest; a PROT_NONE area that has data is opened for the copy
+ *      and closed again after;
  *   5. madvise state, mlock, area names, and the mm's layout fields
  *      (PR_SET_MM_MAP: code, data, brk, stack, args, env, auxv, exe).
  * Pages never touched at dump time are not in the image and stay
@@ -441,10 +443,10 @@ static bool vm_writable(const struct rvma *m)
  * CPU, take the pieces from a short queue. For an image in a file (the
  * usual case) a writer reads its piece itself, PG_BLOCK bytes at a time,
  * with pread: checksums the block and writes it into the target while it
- * is still in the CPU cache (the page data crosses memory once). From a
- * pipe the main thread reads the piece through the reader (which checks
- * the payload) into a buffer and the writer only writes it. Into the
- * target:
+ * is still in the CPU cache (the page data is read from memory once).
+ * From a pipe the main thread reads the piece through the reader (which
+ * checks the payload) into a buffer and the writer only writes it. Into
+ * the target:
  *   - private anonymous areas (nearly all page data) with UFFDIO_COPY on a
  *     userfaultfd of the target's mm: the kernel allocates each page and
  *     copies into it, without the zeroing, fault and page-pinning work of a
