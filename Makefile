@@ -83,7 +83,7 @@ $(LIBINJ_SO): $(INJ_OBJS)
 	$(CC) -shared -Wl,-soname,libcryo-inject.so.1 $(ALL_LDFLAGS) -o $@ $^
 
 $(CRYO): $(CRYO_OBJS) $(LIBIMG_A) $(LIBINJ_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CRYO_OBJS) $(LIBIMG_A) $(LIBINJ_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CRYO_OBJS) $(LIBIMG_A) $(LIBINJ_A) -lpthread
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBIMG_A) $(BUILD)/.flags
 	@mkdir -p $(dir $@)

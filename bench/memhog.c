@@ -8,6 +8,9 @@
  * ready file (atomically: tmp + rename), and waits for signals:
  *   SIGUSR1  write the longest gap since the last SIGUSR1 (in ns) to
  *            READY.gap (atomically) and reset it
+ *   SIGUSR2  check every byte of the memory against the sequence it was
+ *            filled with and write "ok" or "bad at offset N" to
+ *            READY.check (atomically): a restore must give back the data
  *   SIGTERM  exit 0
  *
  * usage: memhog MIB READY_FILE
@@ -25,6 +28,29 @@
 #include <unistd.h>
 
 static _Atomic uint64_t max_gap_ns;
+
+#define SEED 0x9e3779b97f4a7c15ull
+
+/* xorshift64*: the same sequence fills the memory and checks it. */
+static uint64_t next_word(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545f4914f6cdd1dull;
+}
+
+/* Index of the first word that differs from the sequence, or n. */
+static size_t check_words(const uint64_t *p, size_t n)
+{
+	uint64_t x = SEED;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != next_word(&x))
+			break;
+	return i;
+}
 
 static uint64_t now_ns(void)
 {
@@ -70,9 +96,9 @@ static int write_atomic(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
-	char buf[4200], gapfile[4096];
+	char buf[4200], gapfile[4096], checkfile[4096];
 	size_t mib, len, i, n;
-	uint64_t *p, x = 0x9e3779b97f4a7c15ull, sum = 0;
+	uint64_t *p, x = SEED, sum = 0;
 	pthread_t th;
 	sigset_t set;
 
@@ -89,17 +115,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	n = len / sizeof(*p);
-	for (i = 0; i < n; i++) {
-		x ^= x >> 12;
-		x ^= x << 25;
-		x ^= x >> 27;
-		p[i] = x * 0x2545f4914f6cdd1dull;
-	}
+	for (i = 0; i < n; i++)
+		p[i] = next_word(&x);
 	for (i = 0; i < n; i += 512)
 		sum += p[i];
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL); /* inherited by the ticker */
 	if (pthread_create(&th, NULL, ticker, NULL) != 0) {
@@ -109,6 +132,7 @@ int main(int argc, char **argv)
 	setsid(); /* its own session: no -j needed, for cryo and CRIU */
 
 	snprintf(gapfile, sizeof(gapfile), "%s.gap", argv[2]);
+	snprintf(checkfile, sizeof(checkfile), "%s.check", argv[2]);
 	snprintf(buf, sizeof(buf), "%d %llx\n", (int)getpid(),
 		 (unsigned long long)sum);
 	if (write_atomic(argv[2], buf) != 0) {
@@ -122,6 +146,17 @@ int main(int argc, char **argv)
 			continue;
 		if (sig == SIGTERM)
 			return 0;
+		if (sig == SIGUSR2) {
+			i = check_words(p, n);
+			if (i == n)
+				snprintf(buf, sizeof(buf), "ok\n");
+			else
+				snprintf(buf, sizeof(buf),
+					 "bad at offset %zu\n", i * sizeof(*p));
+			if (write_atomic(checkfile, buf) != 0)
+				perror("memhog: check file");
+			continue;
+		}
 		snprintf(buf, sizeof(buf), "%llu\n",
 			 (unsigned long long)atomic_exchange(&max_gap_ns, 0));
 		if (write_atomic(gapfile, buf) != 0)

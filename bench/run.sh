@@ -6,9 +6,10 @@
 #
 # Builds cryo (make) and the programs in bench/ (into build/bench/, with
 # cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude ... build/libcryo-inject.a),
-# then runs bench/dump.sh and bench/inject.sh; their environment knobs
-# (SIZES, RUNS, BENCH_DIR, N, ROUNDS, THREADS) pass through. Not part of
-# `make test`: these are timings. Peak RSS and CPU time come from wait4()
+# then runs bench/dump.sh, bench/restore.sh and bench/inject.sh; their
+# environment knobs (SIZES, RUNS, BENCH_DIR, N, ROUNDS, THREADS) pass
+# through (SIZES applies to dump and restore alike; each has its own
+# default). Not part of `make test`: these are timings. Peak RSS and CPU time come from wait4()
 # in build/bench/timeit, so /usr/bin/time is not needed.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -30,7 +31,7 @@ bench_build_common
 echo
 
 failed=()
-for b in dump inject; do
+for b in dump restore inject; do
 	bash "$BENCH_ROOT/bench/$b.sh" || failed+=("$b")
 	echo
 done

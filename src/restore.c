@@ -751,7 +751,7 @@ static int restore_image(struct rst_ctx *rc, struct cryo_img_reader *r,
 {
 	struct cryo_img_rec rec;
 	bool built = false;
-	int ret;
+	int ret, r2;
 
 	rc->hdr = *cryo_img_reader_header(r);
 	ret = check_cpu(rc);
@@ -785,6 +785,16 @@ static int restore_image(struct rst_ctx *rc, struct cryo_img_reader *r,
 			continue;
 		}
 		ret = built ? 0 : load_rec(rc, r, &rec);
+	}
+	/* Every page written (or, on failure, the writers stopped). */
+	r2 = rst_mm_pages_end(rc, r, ret != 0);
+	if (!ret)
+		ret = r2;
+	if (!ret && cryo_img_pending(r)) { /* cannot happen: a last net */
+		pr_err("read image", rc->c->opts.images_dir,
+		       "%" PRIu64 " page payloads were not verified",
+		       cryo_img_pending(r));
+		ret = -EBADMSG;
 	}
 	if (!ret && !built) {
 		ret = check_loaded(rc);
@@ -832,7 +842,7 @@ static int wait_restored(pid_t pid)
 
 int cmd_restore(struct cryo_ctx *ctx)
 {
-	struct rst_ctx rc = {.c = ctx, .tty_fd = -1};
+	struct rst_ctx rc = {.c = ctx, .tty_fd = -1, .img_fd = -1};
 	struct cryo_img_ropts ro = {.sz = sizeof(ro)};
 	struct cryo_img_reader *r = NULL;
 	int hold_w = -1, ret;
@@ -850,6 +860,7 @@ int cmd_restore(struct cryo_ctx *ctx)
 	ro.fd = cryo_open_image_in(ctx, ctx->opts.stream ? "-" : NULL);
 	if (ro.fd < 0)
 		return 1;
+	rc.img_fd = ro.fd;
 	ret = cryo_img_reader_new(&ro, &r);
 	if (ret)
 		pr_err("read image",

@@ -46,6 +46,7 @@ struct rvma {
 	bool prot_raised; /* made writable to take its pages: put back */
 	bool primed;	  /* its first page faulted in to keep it apart */
 	bool primed_used; /* ...and the image had data for that page */
+	bool uffd;	  /* its pages go in with UFFDIO_COPY (mm-restore.c) */
 };
 
 struct rfd {
@@ -99,6 +100,8 @@ struct rst_ctx {
 	int tty_fd; /* -j: the terminal restored fds go onto, or -1 */
 	struct cryo_img_container container; /* the image's, if any */
 	bool has_container;
+	int img_fd; /* the image, for page data read straight from the file */
+	struct rst_pages *pages; /* res/mm-restore.c: the page writers */
 };
 
 /*
@@ -141,8 +144,18 @@ int rst_scratch_get(struct rtask *t, size_t off, void *buf, size_t len);
 int rst_mm_check(struct rst_ctx *rc, struct rtask *t);
 int rst_mm_pick_tramp(struct rst_ctx *rc, struct rtask *t);
 int rst_mm_layout(struct rst_ctx *rc, struct rtask *t);
+/*
+ * A PAGEMAP record (its payload) and the PAGES record after it, which this
+ * reads: the pages are queued to writer threads, started on the first
+ * call, and their checksums checked as they complete. rst_mm_pages_end()
+ * waits until every queued page is written, checks the rest, and stops
+ * the writers (abort: the restore failed, drop what is still queued); it
+ * must follow any rst_mm_pages() call, on every path, and returns the
+ * first failure (already logged) or 0.
+ */
 int rst_mm_pages(struct rst_ctx *rc, struct cryo_img_reader *r,
 		 const void *pagemap, size_t len);
+int rst_mm_pages_end(struct rst_ctx *rc, struct cryo_img_reader *r, bool abort);
 int rst_mm_finish(struct rst_ctx *rc, struct rtask *t);
 int rst_mm_drop_tramp(struct rst_ctx *rc, struct rtask *t);
 

@@ -460,6 +460,12 @@ const struct cryo_img_desc *cryo_img_desc_table(size_t *nr);
 
 /* CRC32C (Castagnoli), hardware-accelerated where SSE4.2 exists. */
 uint32_t cryo_crc32c(uint32_t crc, const void *buf, size_t len);
+/*
+ * The CRC32C of A followed by B, from crc1 = CRC32C of A, crc2 = CRC32C of
+ * B (both started from 0) and len2 = the length of B: checksums of pieces
+ * computed apart (in threads) joined in order.
+ */
+uint32_t cryo_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 
 /* ---- writer ---- */
 
@@ -535,6 +541,40 @@ int __must_check cryo_img_payload(struct cryo_img_reader *r, const void **p);
 /* Reads up to n payload bytes; the checksum is verified with the last one. */
 ssize_t __must_check cryo_img_read(struct cryo_img_reader *r, void *buf,
 				   size_t n);
+/*
+ * Deferred checking, for a caller that reads a bulk payload (PAGES) from
+ * the image file itself, in several threads, and checksums it there:
+ *
+ * cryo_img_defer() moves the reader past the unread rest of the current
+ * payload without reading it, and fills *d with where those bytes are in
+ * the file (from the start of the file, not of the stream), how many, and
+ * what their checksum must give. -ESPIPE when the stream is not a regular
+ * file (a pipe: use cryo_img_read() then).
+ *
+ * cryo_img_check_deferred() then takes the CRC32C of those bytes as the
+ * caller read them (cryo_crc32c() from 0; pieces joined in order with
+ * cryo_crc32c_combine()) and compares: a mismatch fails the reader like any
+ * other corruption (-EBADMSG, the error line names the record; sticky).
+ * Until then the caller must treat the bytes as unverified, and every
+ * deferred payload must be checked: cryo_img_pending() counts those that
+ * are not (cryo_img_next() reports the stream verified at the trailer
+ * apart from them).
+ */
+struct cryo_img_deferred {
+	uint64_t file_off;   /* the first unread payload byte in the file */
+	uint64_t len;	     /* payload bytes from there to its end */
+	uint64_t rec_offset; /* stream offset of the record, for messages */
+	uint32_t crc_before; /* CRC32C of the payload bytes before them */
+	uint32_t want_crc;   /* of the whole payload */
+	uint16_t type;
+};
+
+int __must_check cryo_img_defer(struct cryo_img_reader *r,
+				struct cryo_img_deferred *d);
+int __must_check cryo_img_check_deferred(struct cryo_img_reader *r,
+					 const struct cryo_img_deferred *d,
+					 uint32_t crc);
+uint64_t cryo_img_pending(const struct cryo_img_reader *r);
 /* The last failure as one line: "record PAGES at offset 8192: ...". */
 const char *cryo_img_reader_error(const struct cryo_img_reader *r);
 const struct cryo_img_trailer *

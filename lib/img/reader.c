@@ -25,6 +25,8 @@ struct cryo_img_reader {
 	int fd;
 	uint64_t max_payload;
 	uint64_t file_size; /* 0 when not a regular file */
+	uint64_t base;	    /* file offset of stream offset 0 */
+	uint64_t pending;   /* deferred payloads not checked yet */
 	uint64_t off;	    /* stream offset of the next unread byte */
 	uint32_t seq;	    /* expected sequence number of the next record */
 	uint32_t chain_crc;
@@ -207,6 +209,65 @@ ssize_t cryo_img_read(struct cryo_img_reader *r, void *buf, size_t n)
 		return (ssize_t)k;
 	}
 	return payload_get(r, buf, n);
+}
+
+int cryo_img_defer(struct cryo_img_reader *r, struct cryo_img_deferred *d)
+{
+	size_t buffered = r->rfill - r->rpos;
+	uint64_t n = r->left;
+
+	if (r->error)
+		return r->error;
+	if (!r->file_size)
+		return -ESPIPE;
+	if (r->loaded)
+		return fail(r, -EINVAL, &r->cur, "payload already loaded");
+	*d = (struct cryo_img_deferred){.file_off = r->base + r->off,
+					.len = n,
+					.rec_offset = r->cur.offset,
+					.crc_before = r->crc,
+					.want_crc = r->want_crc,
+					.type = r->cur.type};
+	/* Bytes the reader had read ahead are dropped, the rest skipped. */
+	if (n <= buffered) {
+		r->rpos += n;
+	} else {
+		off_t to = (off_t)(r->base + r->off + n);
+
+		if (lseek(r->fd, to, SEEK_SET) != to)
+			return fail(r, errno ? -errno : -EIO, &r->cur,
+				    "seek to offset %llu: %s",
+				    (unsigned long long)(r->off + n),
+				    strerror(errno));
+		r->rpos = r->rfill = 0;
+	}
+	r->off += n;
+	r->left = 0;
+	r->pending++;
+	return 0;
+}
+
+int cryo_img_check_deferred(struct cryo_img_reader *r,
+			    const struct cryo_img_deferred *d, uint32_t crc)
+{
+	struct cryo_img_rec rec = {.type = d->type,
+				   .offset = d->rec_offset,
+				   .desc = cryo_img_desc_get(d->type)};
+	uint32_t got = cryo_crc32c_combine(d->crc_before, crc, d->len);
+
+	if (r->pending)
+		r->pending--;
+	if (got != d->want_crc)
+		return fail(
+			r, -EBADMSG, &rec,
+			"payload checksum mismatch (0x%08x, expected 0x%08x)",
+			got, d->want_crc);
+	return 0;
+}
+
+uint64_t cryo_img_pending(const struct cryo_img_reader *r)
+{
+	return r->pending;
 }
 
 int cryo_img_fixed(const struct cryo_img_desc *d, const void *p, uint64_t len,
@@ -514,6 +575,7 @@ int cryo_img_reader_new(const struct cryo_img_ropts *opts,
 		off_t pos = lseek(r->fd, 0, SEEK_CUR);
 
 		r->file_size = (uint64_t)(st.st_size - (pos > 0 ? pos : 0));
+		r->base = pos > 0 ? (uint64_t)pos : 0;
 	}
 	n = rget(r, magic, sizeof(magic));
 	if (n < 0)
