@@ -69,6 +69,11 @@ __asm__(".text\n"
 	".globl sud_exempt_end\n"
 	"sud_exempt_end:\n");
 
+static uintptr_t exempt_len(void)
+{
+	return (uintptr_t)sud_exempt_end - (uintptr_t)sud_exempt_start;
+}
+
 /* A syscall from outside the exempt region. */
 static long raw_syscall0(long nr)
 {
@@ -134,8 +139,8 @@ static void *sud_thread(void *arg)
 
 	sud_tid = cr_gettid();
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
-		  (unsigned long)sud_exempt_start,
-		  (unsigned long)(sud_exempt_end - sud_exempt_start), &sel))
+		  (unsigned long)sud_exempt_start, (unsigned long)exempt_len(),
+		  &sel))
 		cr_fatal("PR_SET_SYSCALL_USER_DISPATCH: %m");
 	atomic_store(&ready, 1);
 	while (!atomic_load(&stop)) {
@@ -176,7 +181,7 @@ static void check_config(void)
 		if (c.mode != PR_SYS_DISPATCH_ON ||
 		    c.selector != (uintptr_t)&sel ||
 		    c.offset != (uintptr_t)sud_exempt_start ||
-		    c.len != (uintptr_t)(sud_exempt_end - sud_exempt_start)) {
+		    c.len != exempt_len()) {
 			cr_msg("SUD config mode %llu selector 0x%llx offset "
 			       "0x%llx len %llu",
 			       (unsigned long long)c.mode,
