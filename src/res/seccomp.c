@@ -582,7 +582,8 @@ static int sc_restore_remote(struct rst_ctx *rc, struct rtask *t)
 	}
 	shared = common_prefix(t, p);
 	for (uint32_t k = 0; !ret && k < shared; k++)
-		ret = install(t, 0, find_filter(p, chain_of(p, t->pid)->ids[k]),
+		ret = install(t, t->pid,
+			      find_filter(p, chain_of(p, t->pid)->ids[k]),
 			      t->nr_threads > 1);
 	for (int i = 0; !ret && i < t->nr_threads; i++) {
 		pid_t tid = t->threads[i].tid;
