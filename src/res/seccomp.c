@@ -10,9 +10,9 @@
  * program) is one SECCOMP_FILTER record, written first, and each thread
  * that is not SECCOMP_MODE_DISABLED one SECCOMP_CHAIN record listing
  * filter ids, oldest first. A thread's SUD config (one SUD record if it is
- * on) comes from the engine, which read it at seize: by now the engine
- * may have switched SUD off in the thread to inject, so asking ptrace
- * again could read "off".
+ * on) is the engine's copy, read at seize: the engine switches SUD off
+ * around its injections and re-arms it from that copy, so the copy is
+ * what the thread has whenever it runs.
  *
  * Restore, in the table right before the credentials:
  *   - the filters go in before the credentials, because installing one
