@@ -163,6 +163,12 @@ int rst_mm_drop_tramp(struct rst_ctx *rc, struct rtask *t);
 int rst_threads_create(struct rst_ctx *rc, struct rtask *t);
 int rst_threads_state(struct rst_ctx *rc, struct rtask *t);
 
+/*
+ * res/seccomp.c: the SUD config thread tid had (NULL: off), armed by the
+ * engine at release (rst_threads_state).
+ */
+const struct cryo_img_sud *rst_sud_config(struct rtask *t, pid_t tid);
+
 /* The task of pid in the context, or NULL. */
 struct rtask *rst_find_task(struct rst_ctx *rc, pid_t pid);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cryo/img.h"
+#include "show-bpf.h"
 
 #define NR_VMA_KINDS (CRYO_VMA_SPECIAL + 1)
 #define NR_FD_KINDS  (CRYO_FD_OTHER + 1)
@@ -28,7 +29,63 @@ struct summary {
 	int nr;
 	struct cryo_img_container cont;
 	uint64_t nr_threads;
+	/* seccomp chains, filters and SUD configs, as text, in image order */
+	FILE *sec;
+	char *sec_buf;
+	size_t sec_len;
 };
+
+/* The seccomp and SUD lines: one per chain or config, a listing per filter. */
+static int add_sec(struct summary *s, const struct cryo_img_rec *rec,
+		   const void *fixed, const void *tail, uint64_t tail_len)
+{
+	char line[96];
+
+	if (!s->sec) {
+		s->sec = open_memstream(&s->sec_buf, &s->sec_len);
+		if (!s->sec)
+			return -ENOMEM;
+	}
+	if (rec->type == CRYO_REC_SECCOMP_CHAIN) {
+		const struct cryo_img_seccomp_chain *c = fixed;
+		uint32_t id;
+
+		fprintf(s->sec, "%7u %7u  %s", c->pid, c->tid,
+			c->mode == 1 ? "strict" : "filters");
+		for (uint64_t i = 0; i + 4 <= tail_len; i += 4) {
+			memcpy(&id, (const char *)tail + i, 4);
+			fprintf(s->sec, " #%u", id);
+		}
+		fputs(c->mode == 2 ? " (oldest first)\n" : "\n", s->sec);
+	} else if (rec->type == CRYO_REC_SUD) {
+		const struct cryo_img_sud *d = fixed;
+
+		fprintf(s->sec,
+			"%7u %7u  SUD mode %" PRIu64 ", selector 0x%" PRIx64
+			", never dispatched 0x%" PRIx64 "+%" PRIu64 "\n",
+			d->pid, d->tid, d->mode, d->selector, d->offset,
+			d->len);
+	} else {
+		const struct cryo_img_seccomp_filter *sf = fixed;
+		size_t n = (size_t)(tail_len / sizeof(struct bpf_insn_img));
+		struct bpf_insn_img *prog = malloc(n ? tail_len : 1);
+
+		if (!prog)
+			return -ENOMEM;
+		memcpy(prog, tail, n * sizeof(*prog));
+		fprintf(s->sec,
+			"%7u          filter #%u: %u insns, flags 0x%x%s, hash %016" PRIx64
+			"\n",
+			sf->pid, sf->id, sf->nr_insns, sf->flags,
+			sf->flags & 2 ? " (LOG)" : "", sf->hash);
+		for (size_t i = 0; i < n; i++) {
+			bpf_decode(prog, n, i, line, sizeof(line));
+			fprintf(s->sec, "                   %s\n", line);
+		}
+		free(prog);
+	}
+	return 0;
+}
 
 static struct sum_proc *find_proc(struct summary *s, uint32_t pid)
 {
@@ -50,6 +107,9 @@ static int add_rec(struct summary *s, const struct cryo_img_rec *rec,
 		struct cryo_img_pagemap pm;
 		struct cryo_img_fd fd;
 		struct cryo_img_container cont;
+		struct cryo_img_seccomp_filter sf;
+		struct cryo_img_seccomp_chain sc;
+		struct cryo_img_sud sud;
 	} u;
 	struct sum_proc *sp;
 	const void *tail;
@@ -73,6 +133,9 @@ static int add_rec(struct summary *s, const struct cryo_img_rec *rec,
 		s->nr_threads += u.tree.nr_threads;
 		return 0;
 	}
+	if (rec->type == CRYO_REC_SECCOMP_FILTER ||
+	    rec->type == CRYO_REC_SECCOMP_CHAIN || rec->type == CRYO_REC_SUD)
+		return add_sec(s, rec, &u, tail, tail_len);
 	/* Every other struct record starts with size, pid. */
 	sp = find_proc(s, u.tree.pid);
 	if (!sp)
@@ -159,6 +222,12 @@ static void print_summary(const struct summary *s,
 			fprintf(f, " %5u", s->procs[i].fds[k]);
 		fputc('\n', f);
 	}
+	if (s->sec_len) {
+		fprintf(f,
+			"\nseccomp and syscall user dispatch, per thread:\n");
+		fprintf(f, "%7s %7s  %s\n", "PID", "TID", "STATE");
+		fwrite(s->sec_buf, 1, s->sec_len, f);
+	}
 }
 
 int show_summary(struct cryo_img_reader *r, FILE *f)
@@ -178,9 +247,12 @@ int show_summary(struct cryo_img_reader *r, FILE *f)
 		if (ret)
 			break;
 	}
+	if (s.sec)
+		fclose(s.sec); /* sets sec_buf and sec_len */
 	if (!ret)
 		print_summary(&s, cryo_img_reader_header(r),
 			      cryo_img_reader_trailer(r), f);
+	free(s.sec_buf);
 	free(s.procs);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include "cryo.h"
 #include "cryo/img.h"
 #include "log.h"
+#include "show-bpf.h"
 
 int cryo_open_image_in(struct cryo_ctx *ctx, const char *path)
 {
@@ -193,6 +194,34 @@ static void json_fields(FILE *f, const struct cryo_img_desc *d, const void *p,
 	json_tail(f, d, tail, tail_len);
 }
 
+/* A seccomp filter's program, decoded: "bpf":["0000: ld arch", ...]. */
+static void json_bpf(FILE *f, const struct cryo_img_desc *d, const void *p,
+		     uint64_t len)
+{
+	struct cryo_img_seccomp_filter sf;
+	struct bpf_insn_img *prog;
+	const void *tail;
+	uint64_t tl;
+	char line[96];
+	size_t n;
+
+	if (cryo_img_fixed(d, p, len, &sf, sizeof(sf), &tail, &tl))
+		return;
+	n = (size_t)(tl / sizeof(*prog));
+	prog = malloc(n ? tl : 1);
+	if (!prog)
+		return;
+	memcpy(prog, tail, n * sizeof(*prog));
+	fputs(",\"bpf\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		bpf_decode(prog, n, i, line, sizeof(line));
+		fputs(i ? "," : "", f);
+		json_str(f, line, sizeof(line));
+	}
+	fputc(']', f);
+	free(prog);
+}
+
 static void json_rec_head(FILE *f, const char *name, uint64_t off, uint32_t seq,
 			  uint64_t len, uint16_t flags)
 {
@@ -286,6 +315,8 @@ static int show_json(struct cryo_ctx *ctx, struct cryo_img_reader *r, FILE *f)
 			if (ret)
 				break;
 			json_fields(f, rec.desc, p, rec.len);
+			if (rec.type == CRYO_REC_SECCOMP_FILTER)
+				json_bpf(f, rec.desc, p, rec.len);
 			if (rec.type == CRYO_REC_PAGEMAP && ctx->opts.pages) {
 				ret = pagemap_vaddrs(p, rec.len, &vaddrs,
 						     &nr_vaddrs);

@@ -72,6 +72,9 @@ enum cryo_rec_type {
 	CRYO_REC_RLIMITS = 18,
 	CRYO_REC_PROC_MISC = 19,
 	CRYO_REC_THREAD_MISC = 20,
+	CRYO_REC_SECCOMP_FILTER = 21,
+	CRYO_REC_SECCOMP_CHAIN = 22,
+	CRYO_REC_SUD = 23,
 	CRYO_REC_TRAILER = 0xffff,
 };
 
@@ -374,6 +377,47 @@ struct cryo_img_thread_misc {
 	uint32_t nr_cpus;     /* bits in the affinity tail */
 	uint32_t pad;
 	/* tail: the CPU affinity mask, u32 words, CPU n = bit n%32 of word n/32 */
+};
+
+/*
+ * One distinct seccomp filter of a process: every thread's chain refers to
+ * it by id, so a filter shared by many threads is stored once. Written
+ * before the SECCOMP_CHAIN records that use it.
+ */
+struct cryo_img_seccomp_filter {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t id;	   /* 1, 2, ... within the process */
+	uint32_t flags;	   /* SECCOMP_FILTER_FLAG_LOG as reported by ptrace */
+	uint64_t hash;	   /* FNV-1a 64 over flags and the program */
+	uint32_t nr_insns; /* struct sock_filter entries in the tail */
+	uint32_t pad;
+	/* tail: struct sock_filter insns[nr_insns] (u16 code, u8 jt, u8 jf,
+	 * u32 k), the classic BPF program as installed */
+};
+
+/* A thread's seccomp state; no record: SECCOMP_MODE_DISABLED. */
+struct cryo_img_seccomp_chain {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t mode; /* SECCOMP_MODE_STRICT 1 or SECCOMP_MODE_FILTER 2 */
+	uint32_t nr_filters;
+	uint32_t pad;
+	/* tail: uint32_t ids[nr_filters] of SECCOMP_FILTER records, the
+	 * oldest filter first (the order they were installed in) */
+};
+
+/* A thread's Syscall User Dispatch config; no record: SUD off. */
+struct cryo_img_sud {
+	uint32_t size;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t pad;
+	uint64_t mode;	   /* PR_SYS_DISPATCH_ON 1 (the kernel's numbering) */
+	uint64_t selector; /* address of the selector byte, or 0 */
+	uint64_t offset;   /* start of the region that is never dispatched */
+	uint64_t len;
 };
 
 /* A run of saved pages; a PAGEMAP lists runs, the next PAGES holds them. */

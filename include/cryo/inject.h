@@ -91,6 +91,11 @@ struct cryo_inject_thread {
 	uint64_t sigmask;   /* blocked signals at seize */
 	uint64_t sud_mode;  /* PR_SYS_DISPATCH_* at seize */
 	int pending_signal; /* caught in a signal-delivery stop, re-sent */
+	/* added: the rest of the SUD config at seize (valid whatever the
+	 * engine did since: it switches SUD off while it injects) */
+	uint64_t sud_selector; /* address of the selector byte, or 0 */
+	uint64_t sud_offset;   /* the region that is never dispatched */
+	uint64_t sud_len;
 };
 
 struct cryo_victim;
@@ -166,7 +171,21 @@ struct cryo_inject_state {
 	const void *xsave; /* NT_X86_XSTATE area, or NULL to keep it */
 	size_t xsave_len;
 	uint64_t sigmask;
+	/*
+	 * Added (used when sz covers them): the Syscall User Dispatch
+	 * config the thread gets at release, armed right before detach
+	 * (nothing of ours is dispatched). sud_set 0 keeps the config the
+	 * thread had at seize (off for a thread the caller created).
+	 */
+	uint32_t sud_set;
+	uint64_t sud_mode; /* PR_SYS_DISPATCH_* */
+	uint64_t sud_selector;
+	uint64_t sud_offset;
+	uint64_t sud_len;
 };
+
+/* The size of the first version of struct cryo_inject_state. */
+#define CRYO_INJECT_STATE_SIZE_V0 48
 
 int __must_check cryo_inject_set_state(struct cryo_victim *v, pid_t tid,
 				       const struct cryo_inject_state *st);

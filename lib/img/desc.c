@@ -199,6 +199,30 @@ static const struct cryo_img_field thread_misc_fields[] = {
 	FLD(struct cryo_img_thread_misc, nr_cpus, CRYO_FT_U32),
 };
 
+static const struct cryo_img_field seccomp_filter_fields[] = {
+	FLD(struct cryo_img_seccomp_filter, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_seccomp_filter, id, CRYO_FT_U32),
+	FLD(struct cryo_img_seccomp_filter, flags, CRYO_FT_X32),
+	FLD(struct cryo_img_seccomp_filter, hash, CRYO_FT_X64),
+	FLD(struct cryo_img_seccomp_filter, nr_insns, CRYO_FT_U32),
+};
+
+static const struct cryo_img_field seccomp_chain_fields[] = {
+	FLD(struct cryo_img_seccomp_chain, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_seccomp_chain, tid, CRYO_FT_U32),
+	FLD(struct cryo_img_seccomp_chain, mode, CRYO_FT_U32),
+	FLD(struct cryo_img_seccomp_chain, nr_filters, CRYO_FT_U32),
+};
+
+static const struct cryo_img_field sud_fields[] = {
+	FLD(struct cryo_img_sud, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_sud, tid, CRYO_FT_U32),
+	FLD(struct cryo_img_sud, mode, CRYO_FT_U64),
+	FLD(struct cryo_img_sud, selector, CRYO_FT_X64),
+	FLD(struct cryo_img_sud, offset, CRYO_FT_X64),
+	FLD(struct cryo_img_sud, len, CRYO_FT_U64),
+};
+
 static const struct cryo_img_field pagemap_fields[] = {
 	FLD(struct cryo_img_pagemap, pid, CRYO_FT_U32),
 	FLD(struct cryo_img_pagemap, nr_runs, CRYO_FT_U32),
@@ -258,6 +282,11 @@ static const struct cryo_img_desc descs[] = {
 	     "paths", proc_misc_fields),
 	DESC(THREAD_MISC, STATE, struct cryo_img_thread_misc, 152, REQ, U32,
 	     "affinity", thread_misc_fields),
+	DESC(SECCOMP_FILTER, STATE, struct cryo_img_seccomp_filter, 32, REQ,
+	     BYTES, "insns", seccomp_filter_fields),
+	DESC(SECCOMP_CHAIN, STATE, struct cryo_img_seccomp_chain, 24, REQ, U32,
+	     "filters", seccomp_chain_fields),
+	DESC(SUD, STATE, struct cryo_img_sud, 48, REQ, NONE, NULL, sud_fields),
 	DESC(PAGEMAP, PAGES, struct cryo_img_pagemap, 24, REQ, U64_PAIRS,
 	     "runs", pagemap_fields),
 	BULK(PAGES, PAGES, REQ),
@@ -307,4 +336,7 @@ _Static_assert(sizeof(struct cryo_img_posix_timer) == 72, "POSIX_TIMER");
 _Static_assert(sizeof(struct cryo_img_rlimits) == 16, "RLIMITS");
 _Static_assert(sizeof(struct cryo_img_proc_misc) == 32, "PROC_MISC");
 _Static_assert(sizeof(struct cryo_img_thread_misc) == 152, "THREAD_MISC");
+_Static_assert(sizeof(struct cryo_img_seccomp_filter) == 32, "SECCOMP_FILTER");
+_Static_assert(sizeof(struct cryo_img_seccomp_chain) == 24, "SECCOMP_CHAIN");
+_Static_assert(sizeof(struct cryo_img_sud) == 48, "SUD");
 _Static_assert(sizeof(struct cryo_img_trailer) == 32, "TRAILER");

@@ -5,8 +5,10 @@
  * each thread at release.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 
 #include "inject-internal.h"
 
@@ -44,7 +46,7 @@ int cryo_inject_set_state(struct cryo_victim *v, pid_t tid,
 		       tid);
 		return -ESRCH;
 	}
-	if (!st || st->sz < sizeof(*st) ||
+	if (!st || st->sz < CRYO_INJECT_STATE_SIZE_V0 ||
 	    st->regs_len != sizeof(struct user_regs_struct))
 		return -EINVAL;
 	if (st->xsave) {
@@ -59,6 +61,36 @@ int cryo_inject_set_state(struct cryo_victim *v, pid_t tid,
 	memcpy(&t->regs, st->regs, sizeof(t->regs));
 	t->pub.sigmask = st->sigmask;
 	t->pub.syscall_nr = arch_interrupted_syscall(&t->regs);
+	/*
+	 * The SUD config to arm at release: recorded as "switched off by
+	 * us", which it is in effect (the thread has SUD off now, or the
+	 * engine switched it off), so that no injection turns it on and
+	 * release sets it last, right before detach.
+	 */
+	if (st->sz >= offsetof(struct cryo_inject_state, sud_len) +
+			      sizeof(st->sud_len) &&
+	    st->sud_set) {
+		if (!t->sud_off && t->sud.mode != PR_SYS_DISPATCH_OFF) {
+			struct cryo_sud_config off = {
+				.mode = PR_SYS_DISPATCH_OFF};
+
+			/* armed now: switch it off until release */
+			if (ptrace(PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG,
+				   t->pub.tid, sizeof(off), &off)) {
+				int err = -errno;
+
+				pr_err(v,
+				       "cannot switch syscall user dispatch off (pid %d): %s",
+				       t->pub.tid, strerror(-err));
+				return err;
+			}
+		}
+		t->sud.mode = st->sud_mode;
+		t->sud.selector = st->sud_selector;
+		t->sud.offset = st->sud_offset;
+		t->sud.len = st->sud_len;
+		t->sud_off = true;
+	}
 	/* Release sets them all: registers (restarting an interrupted
 	 * syscall), the XSAVE area and the mask. */
 	t->regs_dirty = true;
@@ -66,3 +98,7 @@ int cryo_inject_set_state(struct cryo_victim *v, pid_t tid,
 	t->mask_changed = true;
 	return 0;
 }
+
+_Static_assert(offsetof(struct cryo_inject_state, sud_set) ==
+		       CRYO_INJECT_STATE_SIZE_V0,
+	       "the first version of cryo_inject_state ends before sud_set");

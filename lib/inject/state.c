@@ -117,6 +117,9 @@ int cryo_thread_save(struct cryo_victim *v, struct cryo_thread *t)
 		memset(&t->sud, 0, sizeof(t->sud));
 	}
 	t->pub.sud_mode = t->sud.mode;
+	t->pub.sud_selector = t->sud.selector;
+	t->pub.sud_offset = t->sud.offset;
+	t->pub.sud_len = t->sud.len;
 	t->pub.syscall_nr = arch_interrupted_syscall(&t->regs);
 	rseq_abort(v, t);
 	t->saved = true;

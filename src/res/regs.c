@@ -160,8 +160,17 @@ int rst_threads_state(struct rst_ctx *rc, struct rtask *t)
 			.xsave_len = th->th.xsave_size,
 			.sigmask = th->th.sigmask,
 		};
+		const struct cryo_img_sud *sud = rst_sud_config(t, th->tid);
 		int ret;
 
+		/* SUD is armed at release, after every injected syscall */
+		if (sud) {
+			st.sud_set = 1;
+			st.sud_mode = sud->mode;
+			st.sud_selector = sud->selector;
+			st.sud_offset = sud->offset;
+			st.sud_len = sud->len;
+		}
 		memcpy(&r, th->th.regs, sizeof(r));
 		restart_regs(&r);
 		ret = cryo_inject_set_state(t->v, th->tid, &st);

@@ -65,6 +65,7 @@ extern const struct res_ops res_signals_ops;
 extern const struct res_ops res_timers_ops;
 extern const struct res_ops res_thread_misc_ops;
 extern const struct res_ops res_proc_misc_ops;
+extern const struct res_ops res_seccomp_ops;
 extern const struct res_ops res_creds_ops;
 
 #endif

@@ -17,6 +17,12 @@ const struct res_ops *const res_table[] = {
 	&res_thread_misc_ops,
 	/* the limits late: the restore itself is not held to them */
 	&res_proc_misc_ops,
+	/*
+	 * seccomp filters need CAP_SYS_ADMIN (or no_new_privs, set after the
+	 * credentials): before them; the engine's seccomp suspension keeps
+	 * the filters off every later injected syscall (res/seccomp.c)
+	 */
+	&res_seccomp_ops,
 	/* last: gives up what the others need */
 	&res_creds_ops,
 };

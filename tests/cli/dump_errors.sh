@@ -50,6 +50,29 @@ one_error_line "^cryo: error: dump \\(pid $zombie\\): zombie processes are not s
 [ ! -e "$T/zombie/cryo.img" ] || fail "image left behind for a zombie tree"
 target_unharmed
 
+# A seccomp filter that notifies a supervisor (RET_USER_NOTIF): its
+# listener is not part of the process, refused by name.
+start_target python3 -c 'import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+class F(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte),
+                ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+class P(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(F))]
+# ld nr; jeq sysinfo ? USER_NOTIF : ALLOW
+prog = (F * 4)(F(0x20, 0, 0, 0), F(0x15, 0, 1, 99), F(0x06, 0, 0, 0x7fc00000),
+               F(0x06, 0, 0, 0x7fff0000))
+p = P(4, prog)
+if libc.syscall(317, 1, 0, ctypes.byref(p)):
+    sys.exit("seccomp: errno %d" % ctypes.get_errno())
+open(sys.argv[1], "w").close()
+time.sleep(1000)' "$T/nready"
+wait_file "$T/nready"
+run 1 "$CRYO" dump -t "$TARGET" -D "$T/notif"
+one_error_line "^cryo: error: dump seccomp filter \\(pid $TARGET\\): filter 0 returns SECCOMP_RET_USER_NOTIF"
+[ ! -e "$T/notif/cryo.img" ] || fail "image left behind for a USER_NOTIF filter"
+target_unharmed
+
 # The disk fills up: ENOSPC named, nothing that looks like an image.
 mkdir -p "$T/small"
 if mount -t tmpfs -o size=64k cryo-test "$T/small" 2>/dev/null; then
