@@ -56,6 +56,7 @@ extern const struct res_ops res_task_ops;
 extern const struct res_ops res_mm_ops;
 extern const struct res_ops res_regs_ops;
 extern const struct res_ops res_fd_ops;
+extern const struct res_ops res_lsm_ops;
 
 /* The container configuration record (section CONTAINER). */
 int container_dump(struct dump_ctx *dc, pid_t root);

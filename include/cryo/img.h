@@ -75,6 +75,7 @@ enum cryo_rec_type {
 	CRYO_REC_SECCOMP_FILTER = 21,
 	CRYO_REC_SECCOMP_CHAIN = 22,
 	CRYO_REC_SUD = 23,
+	CRYO_REC_LSM_LABEL = 24,
 	CRYO_REC_TRAILER = 0xffff,
 };
 
@@ -418,6 +419,15 @@ struct cryo_img_sud {
 	uint64_t selector; /* address of the selector byte, or 0 */
 	uint64_t offset;   /* start of the region that is never dispatched */
 	uint64_t len;
+};
+
+/* A task's label from a labelling LSM (SELinux, AppArmor, Smack). */
+struct cryo_img_lsm_label {
+	uint32_t size;
+	uint32_t pid;
+	char lsm[32]; /* the LSM that gave it, as in CONTAINER.lsms */
+		      /* tail: the label as /proc/PID/attr/LSM/current shows it,
+	 * NUL-terminated */
 };
 
 /* A run of saved pages; a PAGEMAP lists runs, the next PAGES holds them. */

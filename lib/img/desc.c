@@ -15,6 +15,11 @@
 	}
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
+static const struct cryo_img_field lsm_label_fields[] = {
+	FLD(struct cryo_img_lsm_label, pid, CRYO_FT_U32),
+	FLD(struct cryo_img_lsm_label, lsm, CRYO_FT_STR),
+};
+
 static const struct cryo_img_field header_fields[] = {
 	FLD(struct cryo_img_header, format_version, CRYO_FT_U32),
 	FLD(struct cryo_img_header, arch, CRYO_FT_U32),
@@ -287,6 +292,8 @@ static const struct cryo_img_desc descs[] = {
 	DESC(SECCOMP_CHAIN, STATE, struct cryo_img_seccomp_chain, 24, REQ, U32,
 	     "filters", seccomp_chain_fields),
 	DESC(SUD, STATE, struct cryo_img_sud, 48, REQ, NONE, NULL, sud_fields),
+	DESC(LSM_LABEL, STATE, struct cryo_img_lsm_label, 40, REQ, STR, "label",
+	     lsm_label_fields),
 	DESC(PAGEMAP, PAGES, struct cryo_img_pagemap, 24, REQ, U64_PAIRS,
 	     "runs", pagemap_fields),
 	BULK(PAGES, PAGES, REQ),
@@ -339,4 +346,5 @@ _Static_assert(sizeof(struct cryo_img_thread_misc) == 152, "THREAD_MISC");
 _Static_assert(sizeof(struct cryo_img_seccomp_filter) == 32, "SECCOMP_FILTER");
 _Static_assert(sizeof(struct cryo_img_seccomp_chain) == 24, "SECCOMP_CHAIN");
 _Static_assert(sizeof(struct cryo_img_sud) == 48, "SUD");
+_Static_assert(sizeof(struct cryo_img_lsm_label) == 40, "LSM_LABEL");
 _Static_assert(sizeof(struct cryo_img_trailer) == 32, "TRAILER");

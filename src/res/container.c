@@ -209,10 +209,9 @@ int container_dump(struct dump_ctx *dc, pid_t root)
  * Before anything is created. By default the restored process gets the
  * label the host's policy gives it (cryo's own, inherited). --keep-lsm
  * keeps the image's: the host must run the same LSMs, or the restore
- * fails here, naming both lists; per-task labels are not in images yet,
- * so an image taken under a labelling LSM is refused with --keep-lsm
- * rather than restored unlabelled. --lsm-profile TYPE:NAME names a
- * labelling LSM that must be active here.
+ * fails here, naming both lists, and each process gets its saved label
+ * back (res/lsm.c). --lsm-profile TYPE:NAME names a labelling LSM that
+ * must be active here.
  */
 int container_restore_check(struct rst_ctx *rc)
 {
@@ -231,12 +230,6 @@ int container_restore_check(struct rst_ctx *rc)
 			       "the image was taken under LSMs '%s', this host runs '%s'",
 			       rc->container.lsms, host.lsms);
 			return -EPERM;
-		}
-		if (rc->container.label_lsm[0]) {
-			pr_err("restore", "--keep-lsm",
-			       "keeping %s labels is not supported yet",
-			       rc->container.label_lsm);
-			return -EOPNOTSUPP;
 		}
 	}
 	if (o->lsm_profile) {

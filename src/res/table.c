@@ -12,6 +12,7 @@ const struct res_ops *const res_table[] = {
 	&res_mm_ops,
 	&res_regs_ops,
 	&res_fd_ops,
+	&res_lsm_ops,
 	&res_signals_ops,
 	&res_timers_ops,
 	&res_thread_misc_ops,
