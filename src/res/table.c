@@ -7,10 +7,11 @@
 #include "../dump.h"
 
 const struct res_ops *const res_table[] = {
-	&res_task_ops,
-	&res_mm_ops,
-	&res_regs_ops,
-	&res_fd_ops,
+	&res_task_ops,	/* TASK, CREDS */
+	&res_mm_ops,	/* MM, VMA */
+	&res_pages_ops, /* PAGEMAP, PAGES (the pages section) */
+	&res_regs_ops,	/* THREAD */
+	&res_fd_ops,	/* FD */
 };
 
 const size_t res_table_nr = sizeof(res_table) / sizeof(res_table[0]);
