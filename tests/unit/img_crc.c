@@ -164,8 +164,10 @@ static void test_three_streams(void)
 	unsigned char *buf = malloc(big + 8);
 	unsigned long mismatches = 0;
 
-	if (!CHECK(buf != NULL))
+	if (!buf) {
+		CHECK(buf != NULL);
 		return;
+	}
 	unit_rand_fill(buf, big + 8);
 	for (size_t len = 3 * 4096 - 40; len <= 3 * 4096 + 100; len++) {
 		uint32_t seed = (uint32_t)unit_rand();
