@@ -8,6 +8,10 @@
  * [vvar_vclock], [vsyscall]) are never saved: restore on the same kernel
  * finds them again.
  *
+ * The pages to save are found with PAGEMAP_SCAN (the kernel lists the
+ * runs), or from the pagemap entries (one word per page) where that ioctl
+ * is missing or CRYO_PAGES_NO_SCAN is set in the environment (for tests).
+ *
  * The copy is a two-stage pipeline over a ring of NR_SLOTS buffers of
  * SLOT_PAGES pages each: 8 MiB whatever the dump's size, small enough to
  * stay in the L3 cache between the copy in and the copy out:
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -39,6 +44,7 @@
 
 #include "../dump.h"
 #include "../log.h"
+#include "../uapi.h"
 #include "mm.h"
 
 #define PAGE_SIZE     4096ull
@@ -49,6 +55,7 @@
 #define SLOT_PAGES    256u	   /* 1 MiB of page data per PAGES record */
 #define NR_SLOTS      8u	   /* buffers in the ring: 8 MiB, in the L3 */
 #define PAGEMAP_CHUNK 4096u	   /* pagemap entries read at a time */
+#define SCAN_REGIONS  512u	   /* PAGEMAP_SCAN regions at a time */
 #define RING_BYTES    (NR_SLOTS * SLOT_PAGES * PAGE_SIZE)
 
 /* The pages of one PAGEMAP + PAGES pair. */
@@ -80,7 +87,9 @@ struct pages_ctx {
 	unsigned char *ring; /* their data, page-aligned */
 	struct slot *cur;    /* the one the reader fills */
 	struct iovec riov[SLOT_PAGES];
+	bool no_scan; /* PAGEMAP_SCAN unusable: read the pagemap */
 	uint64_t pm[PAGEMAP_CHUNK];
+	struct cryo_page_region regions[SCAN_REGIONS];
 
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t cond;
@@ -320,12 +329,58 @@ static bool pm_wanted(uint64_t e, bool anon_only)
 	       !(anon_only && (e & PM_FILE));
 }
 
-static int dump_vma_pages(struct pages_ctx *pc, const struct vma *v)
+/*
+ * The pages to save of an area, found by the kernel (PAGEMAP_SCAN, Linux
+ * 6.7; guard pages 6.15): it skips what was never touched without a word
+ * per page (an ASan process reserves terabytes). -EOPNOTSUPP, before
+ * adding anything, if the kernel cannot select them this way.
+ */
+static int scan_vma_pages(struct pages_ctx *pc, const struct vma *v,
+			  bool anon_only)
 {
-	bool anon_only = false;
+	uint64_t excl = PAGE_IS_GUARD | (anon_only ? PAGE_IS_FILE : 0);
+	struct cryo_pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = v->v.start,
+		.end = v->v.end,
+		.vec = (uint64_t)(uintptr_t)pc->regions,
+		.vec_len = SCAN_REGIONS,
+		.category_inverted = excl,
+		.category_mask = excl,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
 
-	if (!vma_wants_pages(v, &anon_only))
-		return 0;
+	while (arg.start < arg.end) {
+		long n = ioctl(pc->pmfd, CRYO_PAGEMAP_SCAN, &arg);
+
+		if (n < 0 && (errno == EINVAL || errno == ENOTTY) &&
+		    arg.start == v->v.start)
+			return -EOPNOTSUPP; /* nothing of v added yet */
+		if (n < 0 || arg.walk_end <= arg.start) {
+			int ret = n < 0 ? -errno : -EIO;
+
+			pr_perr("scan pagemap", pc->pid, "at 0x%" PRIx64 ": %s",
+				(uint64_t)arg.start, strerror(-ret));
+			return ret;
+		}
+		for (long i = 0; i < n; i++) {
+			const struct cryo_page_region *r = &pc->regions[i];
+			int ret = slot_add(pc, r->start,
+					   (r->end - r->start) / PAGE_SIZE);
+
+			if (ret)
+				return ret;
+		}
+		arg.start = arg.walk_end;
+	}
+	return 0;
+}
+
+/* The same from the pagemap entries, one per page. */
+static int read_vma_pages(struct pages_ctx *pc, const struct vma *v,
+			  bool anon_only)
+{
 	for (uint64_t addr = v->v.start; addr < v->v.end;) {
 		uint64_t n = (v->v.end - addr) / PAGE_SIZE;
 		ssize_t got;
@@ -358,6 +413,24 @@ static int dump_vma_pages(struct pages_ctx *pc, const struct vma *v)
 		addr += n * PAGE_SIZE;
 	}
 	return 0;
+}
+
+static int dump_vma_pages(struct pages_ctx *pc, const struct vma *v)
+{
+	bool anon_only = false;
+	int ret;
+
+	if (!vma_wants_pages(v, &anon_only))
+		return 0;
+	if (!pc->no_scan) {
+		ret = scan_vma_pages(pc, v, anon_only);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+		pr_debug("pid %d: no PAGEMAP_SCAN, reading the pagemap",
+			 (int)pc->pid);
+		pc->no_scan = true;
+	}
+	return read_vma_pages(pc, v, anon_only);
 }
 
 static void pages_log_stats(const struct pages_ctx *pc)
@@ -454,6 +527,7 @@ static int pages_new(struct dump_ctx *dc, pid_t pid, struct pages_ctx **out)
 		return -ENOMEM;
 	pc->dc = dc;
 	pc->pid = pid;
+	pc->no_scan = getenv("CRYO_PAGES_NO_SCAN") != NULL; /* tests */
 	pc->memfd = pc->pmfd = -1;
 	pthread_mutex_init(&pc->lock, NULL);
 	pthread_cond_init(&pc->cond, NULL);

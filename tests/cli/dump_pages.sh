@@ -5,7 +5,8 @@
 # readable area into a PROT_NONE one, so the read stops in its middle),
 # of a sparse area only the pages that were touched, and no guard pages
 # (MADV_GUARD_INSTALL: pagemap says "swapped" but they hold no data, and
-# reading one fails). `cryo show --pages` checks every CRC as it decodes. Then a dump that fills the
+# reading one fails), whether the pages are found with PAGEMAP_SCAN or
+# from the pagemap entries. `cryo show --pages` checks every CRC. Then a dump that fills the
 # disk in the middle of the page data fails with one error line, leaves
 # no file behind and the target running, untraced.
 . "$(dirname "$0")/common.sh"
@@ -79,14 +80,19 @@ def page(addr):
                     for k in range(512))
 
 
+def load(path):
+    pages, nr = {}, 0
+    for line in open(path):
+        rec = json.loads(line)
+        if rec["type"] == "PAGES":
+            nr += 1
+            for p in rec["pages"]:
+                pages[int(p["vaddr"], 16)] = p["data"]
+    return pages, nr
+
+
 exp = json.load(open(sys.argv[1]))
-pages, nr_pages_recs = {}, 0
-for line in open(sys.argv[2]):
-    rec = json.loads(line)
-    if rec["type"] == "PAGES":
-        nr_pages_recs += 1
-        for p in rec["pages"]:
-            pages[int(p["vaddr"], 16)] = p["data"]
+pages, nr_pages_recs = load(sys.argv[2])
 bad = [hex(a) for a in exp["want"] if pages.get(a) != page(a).hex()]
 extra = [hex(a) for a in exp["absent"] if a in pages]
 if bad:
@@ -95,16 +101,29 @@ if extra:
     sys.exit(f"untouched pages saved: {extra[:3]}")
 if nr_pages_recs < 3:
     sys.exit(f"only {nr_pages_recs} PAGES records")
+if len(sys.argv) > 3:  # the same pages, found the other way
+    other = set(load(sys.argv[3])[0])
+    diff = sorted(set(pages) ^ other)
+    if diff:
+        sys.exit(f"{len(diff)} pages saved by one way only: "
+                 f"{[hex(a) for a in diff[:3]]}")
 print(f"{len(exp['want'])} pages checked in {nr_pages_recs} PAGES records")
 PY
 
 start_target python3 "$T/target.py" "$T/ready"
 wait_file "$T/ready"
+# Pages found by PAGEMAP_SCAN, then (CRYO_PAGES_NO_SCAN) from the
+# pagemap entries: the same pages either way.
+run 0 env CRYO_PAGES_NO_SCAN=1 "$CRYO" dump -R -t "$TARGET" -D "$T/img2"
+target_unharmed
 run 0 "$CRYO" dump -R -t "$TARGET" -D "$T/img" -v4 -o "$T/dump.log"
 target_unharmed
-"$CRYO" show --pages "$T/img" >"$T/pages.json" 2>"$T/err" ||
-	fail "cryo show --pages: $(cat "$T/err")"
-python3 "$T/check.py" "$T/ready" "$T/pages.json" || fail "image content"
+for i in img img2; do
+	"$CRYO" show --pages "$T/$i" >"$T/$i.json" 2>"$T/err" ||
+		fail "cryo show --pages $i: $(cat "$T/err")"
+done
+python3 "$T/check.py" "$T/ready" "$T/img2.json" || fail "image content (pagemap)"
+python3 "$T/check.py" "$T/ready" "$T/img.json" "$T/img2.json" || fail "image content"
 # The areas above alone hold 15 pages process_vm_readv cannot read.
 mem=$(sed -n 's/.* \([0-9]*\) pages through \/proc\/PID\/mem.*/\1/p' "$T/dump.log")
 [ "${mem:-0}" -ge 15 ] || fail "expected >= 15 pages read through /proc/PID/mem, log: $(grep -i pages "$T/dump.log")"
