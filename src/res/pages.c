@@ -163,8 +163,9 @@ static void *writer_main(void *arg)
 }
 
 /*
- * Reads what process_vm_readv left of run i: from byte off on, through
- * /proc/PID/mem (which reads PROT_NONE and write-only pages too).
+ * Reads what process_vm_readv left of the run r (its bytes from off on)
+ * into dst, through /proc/PID/mem, which reads PROT_NONE and write-only
+ * pages too.
  */
 static int read_rest(struct pages_ctx *pc, const struct iovec *r,
 		     unsigned char *dst, size_t off)
