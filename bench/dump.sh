@@ -3,21 +3,23 @@
 # data, against a plain dd write of the same size to the same filesystem in
 # the same run, and against CRIU on the same workload when CRIU= is given.
 #
-#   bash bench/dump.sh                         # 256 MiB and 1 GiB
+#   bash bench/dump.sh                         # 1 GiB and 4 GiB
 #   SIZES="64 256 1024 4096" RUNS=5 bash bench/dump.sh
 #   CRIU=/path/to/criu bash bench/dump.sh
 #
-# Environment: SIZES (MiB, default "256 1024"), RUNS (best of, default 3),
+# Environment: SIZES (MiB, default "1024 4096"), RUNS (best of, default 3),
 # BENCH_DIR (where images and dd output go, default /tmp), CRIU, BUILD.
 # For each size and each tool, the best (lowest) wall time of RUNS runs is
 # reported; peak RSS is the highest seen. Between runs: the output is
 # removed and `sync` is run, outside the timed part, so that every run
 # starts with no dirty page cache, then waits (bounded) for a quiet machine
-# (other people's tests may share it) and runs build/bench/prefault, which
-# touches and frees N MiB so that the run writes into pages the VM's host
-# backs (see bench/prefault.c: freed guest memory is returned to the host
-# after ~2 s and costs a host fault when touched again). Nothing is
-# fsync-ed (cryo does not fsync; neither does dd here).
+# (other people's tests may share it) and warms the page cache: it writes
+# and deletes a file of N MiB + 12 % + 64 MiB in the same directory, so
+# that the run writes into page-cache pages the VM's host backs (freed
+# guest memory is returned to the host after ~2 s and costs a host fault
+# when touched again; bench/prefault, which touches anonymous memory, did
+# not reliably warm the page cache's larger folios). Nothing is fsync-ed
+# (cryo does not fsync; neither does dd here).
 #
 # Measured, per size:
 #   dd zero   dd if=/dev/zero of=OUT bs=1M count=N: page-cache write only
@@ -32,7 +34,7 @@ set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SIZES=${SIZES:-256 1024}
+SIZES=${SIZES:-1024 4096}
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-/tmp}
 CRIU=${CRIU:-}
@@ -137,7 +139,7 @@ run_dd() {
 	rm -f "$out"
 	sync
 	wait_quiet
-	"$BB/prefault" $((mib + mib / 8 + 64))
+	warm_page_cache "$WORK" $((mib + mib / 8 + 64))
 	"$BB/timeit" "$WORK/t" dd if="$src" of="$out" bs=1M count="$mib" status=none ||
 		die "dd failed"
 	keep_best "$tool" "$WORK/t"
@@ -161,7 +163,7 @@ run_dump() {
 		((leave)) && cmd+=(--leave-running)
 	fi
 	wait_quiet
-	"$BB/prefault" $((mib + mib / 8 + 64))
+	warm_page_cache "$WORK" $((mib + mib / 8 + 64))
 	((leave)) && hog_gap >/dev/null
 	if ! "$BB/timeit" "$WORK/t" "${cmd[@]}" >"$WORK/dump.out" 2>&1; then
 		cat "$WORK/dump.out" >&2

@@ -55,6 +55,14 @@ bench_machine() {
 	echo "machine: nproc=$(nproc), CPU: $model, kernel $(uname -r), memory $mem"
 }
 
+# warm_page_cache DIR MIB: writes and deletes a MIB MiB file in DIR, right
+# before a timed run that writes there: the page cache then reuses pages
+# the VM's host backs (see "Noise" in docs/BENCHMARKS.md).
+warm_page_cache() {
+	dd if=/dev/zero of="$1/warm" bs=1M count="$2" status=none || die "warming the page cache failed"
+	rm -f "$1/warm"
+}
+
 # now_ns: CLOCK_MONOTONIC-ish wall clock in ns (for deadlines only).
 now_ns() { date +%s%N; }
 

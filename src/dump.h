@@ -54,6 +54,7 @@ extern const size_t res_table_nr;
 
 extern const struct res_ops res_task_ops;
 extern const struct res_ops res_mm_ops;
+extern const struct res_ops res_pages_ops;
 extern const struct res_ops res_regs_ops;
 extern const struct res_ops res_fd_ops;
 extern const struct res_ops res_lsm_ops;

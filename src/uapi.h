@@ -75,6 +75,10 @@ struct cryo_pm_scan_arg {
 #define PM_SCAN_WP_MATCHING   (1 << 0)
 #define PM_SCAN_CHECK_WPASYNC (1 << 1)
 #define PAGE_IS_WRITTEN	      (1 << 1)
+#define PAGE_IS_FILE	      (1 << 2)
+#define PAGE_IS_PRESENT	      (1 << 3)
+#define PAGE_IS_SWAPPED	      (1 << 4)
+#define PAGE_IS_GUARD	      (1 << 8) /* Linux 6.15 */
 
 /* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1) */
 struct cryo_clone_args {

@@ -545,6 +545,15 @@ int __must_check cryo_img_write_rec(struct cryo_img_writer *w, uint16_t type,
 /* A PAGES record whose payload lands at a CRYO_IMG_ALIGN boundary. */
 int __must_check cryo_img_write_pages(struct cryo_img_writer *w,
 				      const struct iovec *iov, int iovcnt);
+/*
+ * The same with the payload's CRC32C computed by the caller: crc is
+ * cryo_crc32c(0, ...) over the concatenation of iov. For a caller that
+ * checksums page data in another thread than the one writing; the writer
+ * trusts crc (a wrong one gives an image the reader rejects).
+ */
+int __must_check cryo_img_write_pages_crc(struct cryo_img_writer *w,
+					  const struct iovec *iov, int iovcnt,
+					  uint32_t crc);
 /* Writes the trailer and flushes; the stream is complete after this. */
 int __must_check cryo_img_writer_finish(struct cryo_img_writer *w);
 uint64_t cryo_img_writer_offset(const struct cryo_img_writer *w);

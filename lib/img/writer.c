@@ -107,19 +107,18 @@ int cryo_img_writer_new(const struct cryo_img_wopts *opts,
 	return 0;
 }
 
-int cryo_img_writev(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
-		    const struct iovec *iov, int iovcnt)
+/* One record whose payload CRC32C is crc, computed by the caller. */
+static int writev_crc(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
+		      const struct iovec *iov, int iovcnt, uint32_t crc)
 {
-	struct cryo_img_rec_hdr h = {.type = type, .flags = flags};
+	struct cryo_img_rec_hdr h = {
+		.type = type, .flags = flags, .payload_crc = crc};
 	int ret;
 
 	if (w->finished)
 		return -EINVAL;
-	for (int i = 0; i < iovcnt; i++) {
-		h.payload_crc = cryo_crc32c(h.payload_crc, iov[i].iov_base,
-					    iov[i].iov_len);
+	for (int i = 0; i < iovcnt; i++)
 		h.len += iov[i].iov_len;
-	}
 	h.seq = w->seq;
 	h.hdr_crc = cryo_img_hdr_crc(&h);
 	ret = wput(w, &h, sizeof(h));
@@ -131,6 +130,16 @@ int cryo_img_writev(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
 				   offsetof(struct cryo_img_rec_hdr, hdr_crc));
 	w->seq++;
 	return 0;
+}
+
+int cryo_img_writev(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
+		    const struct iovec *iov, int iovcnt)
+{
+	uint32_t crc = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		crc = cryo_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+	return writev_crc(w, type, flags, iov, iovcnt, crc);
 }
 
 int cryo_img_write(struct cryo_img_writer *w, uint16_t type, uint16_t flags,
@@ -157,8 +166,8 @@ int cryo_img_write_rec(struct cryo_img_writer *w, uint16_t type,
 			       tail_len ? 2 : 1);
 }
 
-int cryo_img_write_pages(struct cryo_img_writer *w, const struct iovec *iov,
-			 int iovcnt)
+int cryo_img_write_pages_crc(struct cryo_img_writer *w, const struct iovec *iov,
+			     int iovcnt, uint32_t crc)
 {
 	static const unsigned char zero[CRYO_IMG_ALIGN];
 	const uint64_t hsz = sizeof(struct cryo_img_rec_hdr);
@@ -173,8 +182,18 @@ int cryo_img_write_pages(struct cryo_img_writer *w, const struct iovec *iov,
 		if (ret)
 			return ret;
 	}
-	return cryo_img_writev(w, CRYO_REC_PAGES, CRYO_REC_F_REQUIRED, iov,
-			       iovcnt);
+	return writev_crc(w, CRYO_REC_PAGES, CRYO_REC_F_REQUIRED, iov, iovcnt,
+			  crc);
+}
+
+int cryo_img_write_pages(struct cryo_img_writer *w, const struct iovec *iov,
+			 int iovcnt)
+{
+	uint32_t crc = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		crc = cryo_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+	return cryo_img_write_pages_crc(w, iov, iovcnt, crc);
 }
 
 int cryo_img_writer_finish(struct cryo_img_writer *w)

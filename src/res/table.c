@@ -10,6 +10,7 @@
 const struct res_ops *const res_table[] = {
 	&res_task_ops,
 	&res_mm_ops,
+	&res_pages_ops,
 	&res_regs_ops,
 	&res_fd_ops,
 	&res_lsm_ops,
