@@ -425,8 +425,9 @@ struct cryo_img_sud {
 struct cryo_img_lsm_label {
 	uint32_t size;
 	uint32_t pid;
-	char lsm[32]; /* the LSM that gave it, as in CONTAINER.lsms */
-		      /* tail: the label as /proc/PID/attr/LSM/current shows it,
+	/* the LSM, as in CONTAINER.lsms */
+	char lsm[32];
+	/* tail: the label as /proc/PID/attr/LSM/current shows it,
 	 * NUL-terminated */
 };
 

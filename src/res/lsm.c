@@ -23,19 +23,12 @@
 #include "../dump.h"
 #include "../log.h"
 #include "../restore.h"
+#include "res.h"
 
 struct lsm_label {
 	struct cryo_img_lsm_label l;
 	char *label;
 };
-
-static int module_index(void)
-{
-	for (size_t i = 0; i < res_table_nr; i++)
-		if (res_table[i] == &res_lsm_ops)
-			return (int)i;
-	return -1;
-}
 
 static int read_label(pid_t pid, const char *lsm, char *buf, size_t len)
 {
@@ -81,14 +74,15 @@ static int load_label(struct rst_ctx *rc, struct rtask *t, uint16_t type,
 		      const void *payload, size_t len)
 {
 	const struct cryo_img_desc *d = cryo_img_desc_get(type);
-	int idx = module_index();
 	struct lsm_label *ll;
 	const void *tail;
 	uint64_t tl;
 	int ret;
 
-	if (idx < 0 || t->priv[idx])
+	if (res_priv(t, &res_lsm_ops)) {
+		pr_perr("read image", t->pid, "two LSM_LABEL records");
 		return -EBADMSG;
+	}
 	ll = calloc(1, sizeof(*ll));
 	if (!ll)
 		return -ENOMEM;
@@ -104,14 +98,17 @@ static int load_label(struct rst_ctx *rc, struct rtask *t, uint16_t type,
 		return ret;
 	}
 	ll->l.lsm[sizeof(ll->l.lsm) - 1] = 0;
-	t->priv[idx] = ll;
-	return 0;
+	ret = res_set_priv(t, &res_lsm_ops, ll);
+	if (ret) {
+		free(ll->label);
+		free(ll);
+	}
+	return ret;
 }
 
 static int restore_label(struct rst_ctx *rc, struct rtask *t)
 {
-	int idx = module_index();
-	struct lsm_label *ll = idx < 0 ? NULL : t->priv[idx];
+	struct lsm_label *ll = res_priv(t, &res_lsm_ops);
 	char path[96], buf[4200];
 	int fd, n, ret = 0;
 
@@ -140,14 +137,12 @@ static int restore_label(struct rst_ctx *rc, struct rtask *t)
 
 static void free_label(struct rtask *t)
 {
-	int idx = module_index();
-	struct lsm_label *ll = idx < 0 ? NULL : t->priv[idx];
+	struct lsm_label *ll = res_priv(t, &res_lsm_ops);
 
 	if (ll)
 		free(ll->label);
 	free(ll);
-	if (idx >= 0)
-		t->priv[idx] = NULL;
+	res_set_priv(t, &res_lsm_ops, NULL);
 }
 
 const struct res_ops res_lsm_ops = {
