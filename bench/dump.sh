@@ -44,6 +44,7 @@ bench_make || die "make failed (BENCH_NO_MAKE=1 uses what is already built)"
 [[ -x $CRYO_BIN ]] || die "$CRYO_BIN not built"
 bench_build_common
 
+bench_close_fds
 WORK=$(mktemp -d "$BENCH_DIR/cryo-bench-dump.XXXXXX")
 HOG_PID='' SUB_PID=''
 

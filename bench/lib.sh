@@ -15,6 +15,17 @@ die() {
 	exit 1
 }
 
+# bench_close_fds: closes every fd above 2 of this shell. The targets it
+# starts must not inherit the caller's pipes: cryo refuses to dump a pipe
+# it cannot restore yet.
+bench_close_fds() {
+	local fd
+	for fd in "/proc/$$/fd"/*; do
+		fd=${fd##*/}
+		if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+	done
+}
+
 # bench_cc NAME [EXTRA...]: bench/NAME.c -> $BB/NAME, when out of date.
 bench_cc() {
 	local name=$1

@@ -42,12 +42,7 @@ bench_make || die "make failed (BENCH_NO_MAKE=1 uses what is already built)"
 bench_build_common
 bench_cc rstwait
 
-# Restored processes must not inherit the caller's pipes (the restore of
-# an fd it cannot rebuild would fail): close what is not stdin/out/err.
-for fd in "/proc/$$/fd"/*; do
-	fd=${fd##*/}
-	if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
-done
+bench_close_fds
 
 WORK=$(mktemp -d "$BENCH_DIR/cryo-bench-restore.XXXXXX")
 HOG_PID='' SUB_PID=''
