@@ -10,48 +10,9 @@
 # Environment: BUILD, CRYO, PYTHON (python3), KEEP=1 keeps the work dir.
 set -u
 
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-
-BUILD=$(resolve_build "${BUILD:-build}")
-CRYO=${CRYO:-$BUILD/cryo}
-PYTHON=${PYTHON:-python3}
-CMD_TIMEOUT=${CMD_TIMEOUT:-120}
-
-if ! command -v "$PYTHON" >/dev/null 2>&1; then
-	echo "SKIP: $PYTHON is not installed"
-	exit 77
-fi
-if [[ ! -x $CRYO ]]; then
-	echo "FAIL: no cryo binary $CRYO (run make)"
-	exit 1
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cryo-python.XXXXXX") || exit 1
-APP=$WORK/app.py # its path on the command line marks our process
-failed=0
-pid=
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-	kill_bg
-	kill_marked "$APP" ${pid:+"$pid"} ||
-		echo "could not kill the python process $pid"
-	if [[ ${KEEP:-0} == 1 || $failed == 1 ]]; then
-		echo "work directory kept: $WORK"
-	else
-		rm -rf -- "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-
-fail() {
-	failed=1
-	echo "FAIL: $*"
-	exit 1
-}
+WORK_PREFIX=cryo-python
+# shellcheck source-path=SCRIPTDIR source=python-common.bash
+. "$(dirname "${BASH_SOURCE[0]}")/python-common.bash"
 
 cat >"$APP" <<'EOF'
 import hashlib, os, signal, sys, threading, time
