@@ -190,7 +190,8 @@ static int dump_posix_timers(struct dump_ctx *dc, struct dtask *t,
 		blks = n;
 		blks[nr++] = p;
 	}
-	qsort(blks, (size_t)nr, sizeof(*blks), cmp_timer_blk);
+	if (nr > 1)
+		qsort(blks, (size_t)nr, sizeof(*blks), cmp_timer_blk);
 	for (int i = 0; !ret && i < nr; i++) {
 		char *next = next_id(text, blks[i] + 4);
 
