@@ -184,14 +184,7 @@ run_dump() {
 }
 
 echo "== dump: a process with N MiB of touched random data (best of $RUNS, warm)"
-bench_machine
-echo "images and dd output in: $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' '))"
-if [[ -n $CRIU ]]; then
-	echo "CRIU: $CRIU ($("$CRIU" --version 2>&1 | head -1))"
-else
-	echo "CRIU: not given"
-fi
-echo
+bench_banner "images and dd output" "$WORK"
 
 rows=()
 # row SIZE TOOL NS BYTES RSS_KB CPU_US IMG_B FROZEN_NS R_ZERO R_FILE R_CRIU

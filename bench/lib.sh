@@ -149,3 +149,15 @@ noisy_report() {
 		echo "all $TIMED_RUNS timed runs started on a quiet machine (< ${QUIET_PCT:-10}% CPU busy)"
 	fi
 }
+
+# bench_banner WHAT DIR: the machine, where the files go, and CRIU's version.
+bench_banner() {
+	bench_machine
+	echo "$1 in: $2 ($(df --output=source,fstype "$2" | tail -1 | tr -s ' '))"
+	if [[ -n ${CRIU:-} ]]; then
+		echo "CRIU: $CRIU ($("$CRIU" --version 2>&1 | head -1))"
+	else
+		echo "CRIU: not given"
+	fi
+	echo
+}

@@ -139,14 +139,7 @@ run_restore() {
 }
 
 echo "== restore: a process with N MiB of touched random data (best of $RUNS, image in the page cache)"
-bench_machine
-echo "images in: $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' '))"
-if [[ -n $CRIU ]]; then
-	echo "CRIU: $CRIU ($("$CRIU" --version 2>&1 | head -1))"
-else
-	echo "CRIU: not given"
-fi
-echo
+bench_banner "images" "$WORK"
 
 rows=()
 rows+=("|      size | tool    |  wall ms | runs ms |  GB/s | RSS MiB | CPU ms | /criu |")

@@ -49,3 +49,27 @@ fail() {
 	echo "FAIL: $*"
 	exit 1
 }
+
+# start_python TIMEOUT ARGS...: runs "$PYTHON $APP ARGS..." in the
+# background without the caller's fds, and waits (up to TIMEOUT seconds)
+# until it wrote its pid to $WORK/pid; sets pid and launched.
+start_python() {
+	local timeout=$1
+	shift
+	(
+		close_inherited_fds
+		exec "$PYTHON" "$APP" "$@"
+	) </dev/null >"$WORK/python.log" 2>&1 &
+	launched=$!
+	disown "$launched" # no "Killed" job notice when a dump kills it
+	wait_for_file "$WORK/pid" "$timeout" || {
+		show_tail "$WORK/python.log"
+		fail "python did not start within ${timeout}s"
+	}
+	pid=$(<"$WORK/pid")
+	# the pid python reports must be the process we started
+	[[ $pid == "$launched" ]] ||
+		echo "note: python runs as pid $pid (launched as $launched via a wrapper)"
+	pid_alive "$pid" || fail "python (pid $pid) is not running"
+	echo "python running as pid $pid"
+}

@@ -108,21 +108,7 @@ restore() {
 	echo "restore $tag: ok, pid $pid runs again"
 }
 
-(
-	close_inherited_fds
-	exec "$PYTHON" "$APP" "$WORK" "$ENTRIES"
-) </dev/null >"$WORK/python.log" 2>&1 &
-launched=$!
-disown "$launched" # no "Killed" job notice when the dump kills it
-wait_for_file "$WORK/pid" 60 || {
-	show_tail "$WORK/python.log"
-	fail "python did not start within 60s"
-}
-pid=$(<"$WORK/pid")
-[[ $pid == "$launched" ]] ||
-	echo "note: python runs as pid $pid (launched as $launched via a wrapper)"
-pid_alive "$pid" || fail "python (pid $pid) is not running"
-echo "python running as pid $pid"
+start_python 60 "$WORK" "$ENTRIES"
 
 ask 1
 sum=${ANSWER[1]}

@@ -96,21 +96,7 @@ dump() {
 	head -n 5 "$WORK/$tag.summary" | sed 's/^/    /'
 }
 
-(
-	close_inherited_fds
-	exec "$PYTHON" "$APP" "$WORK"
-) </dev/null >"$WORK/python.log" 2>&1 &
-launched=$!
-wait_for_file "$WORK/pid" 30 || {
-	show_tail "$WORK/python.log"
-	fail "python did not start within 30s"
-}
-pid=$(<"$WORK/pid")
-# the pid python reports must be the process we started (no wrapper left)
-[[ $pid == "$launched" ]] ||
-	echo "note: python runs as pid $pid (launched as $launched via a wrapper)"
-pid_alive "$pid" || fail "python (pid $pid) is not running"
-echo "python running as pid $pid"
+start_python 30 "$WORK"
 
 ask 1
 n1=${ANSWER[0]} sum1=${ANSWER[1]} ticks1=${ANSWER[2]} len1=${ANSWER[3]}
@@ -179,7 +165,6 @@ check_restored() {
 for round in 1 2; do
 	dump "img-kill$round"
 	wait_pid_gone "$pid" 10 || fail "python still runs 10s after dump without -R (state $(pid_state "$pid"))"
-	((round == 1)) && { wait "$launched"; } 2>/dev/null # reap our child
 	echo "after dump $round: python is gone"
 	restore "img-kill$round"
 	check_restored "restore $round"
